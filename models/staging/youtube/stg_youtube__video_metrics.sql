@@ -1,0 +1,42 @@
+with
+
+source as (
+
+    select * from {{ source('youtube', 'video_metrics') }}
+
+),
+
+-- A re-poll of the same (video_id, captured_at) is a duplicate delivery:
+-- the row with the latest ingested_at wins.
+deduplicated as (
+
+    select distinct on (video_id, captured_at) *
+    from source
+    where video_id is not null and captured_at is not null
+    order by video_id asc, captured_at asc, ingested_at desc
+
+),
+
+renamed as (
+
+    select
+        cast(video_id as varchar(50)) as video_id,
+        captured_at,
+        views,
+        likes,
+        dislikes,
+        comments,
+        shares,
+        watch_time_minutes,
+        average_view_duration_seconds,
+        impressions,
+        click_through_rate,
+        subscribers_gained,
+        subscribers_lost,
+        estimated_revenue_cents,
+        ingested_at
+    from deduplicated
+
+)
+
+select * from renamed

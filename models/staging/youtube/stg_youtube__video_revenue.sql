@@ -1,0 +1,41 @@
+with
+
+source as (
+
+    select * from {{ source('youtube', 'video_revenue') }}
+
+),
+
+-- Revenue is restated as reports settle: for (video_id, revenue_date) the
+-- latest reported_at wins.
+latest_report as (
+
+    select distinct on (video_id, revenue_date) *
+    from source
+    where video_id is not null and revenue_date is not null
+    order by video_id asc, revenue_date asc, reported_at desc
+
+),
+
+renamed as (
+
+    select
+        cast(video_id as varchar(50)) as video_id,
+        cast(channel_id as varchar(50)) as channel_id,
+        revenue_date,
+        coalesce(ad_revenue_cents, 0) as ad_revenue_cents,
+        coalesce(sponsorship_revenue_cents, 0) as sponsorship_revenue_cents,
+        coalesce(affiliate_revenue_cents, 0) as affiliate_revenue_cents,
+        coalesce(membership_revenue_cents, 0) as membership_revenue_cents,
+        coalesce(super_chat_revenue_cents, 0) as super_chat_revenue_cents,
+        coalesce(ad_revenue_cents, 0)
+        + coalesce(sponsorship_revenue_cents, 0)
+        + coalesce(affiliate_revenue_cents, 0)
+        + coalesce(membership_revenue_cents, 0)
+        + coalesce(super_chat_revenue_cents, 0) as total_revenue_cents,
+        reported_at
+    from latest_report
+
+)
+
+select * from renamed

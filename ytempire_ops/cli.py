@@ -1,0 +1,300 @@
+"""ytempire-ops: argument parsing and printing only; the work lives in the job modules."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import psycopg2
+import redis
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ytempire_ops import errors
+from ytempire_ops.config import Settings
+
+app = typer.Typer(
+    help="Operations CLI of the YTEMPIRE analytics warehouse.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+local_app = typer.Typer(help="The project-owned PostgreSQL + Redis stack.", no_args_is_help=True)
+app.add_typer(local_app, name="local")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+STATE: dict[str, bool] = {"debug": False}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str, code: int = errors.EXIT_FAILED) -> None:
+    err.print(f"error: {message}", markup=False, highlight=False)
+    raise typer.Exit(code)
+
+
+def handled(func: F) -> F:
+    """Turn the errors a user can cause into one sentence and an exit code (a traceback only with --debug)."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except KeyboardInterrupt:
+            err.print("interrupted", markup=False)
+            raise typer.Exit(errors.EXIT_INTERRUPTED) from None
+        except Exception as exc:
+            if STATE["debug"]:
+                raise
+            _fail(describe(exc), getattr(exc, "exit_code", errors.EXIT_FAILED))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def describe(exc: Exception) -> str:
+    """One sentence for an exception."""
+    if isinstance(exc, errors.UserError):
+        return str(exc)
+    if isinstance(exc, psycopg2.OperationalError):
+        settings = Settings.load()
+        first = (str(exc).strip().splitlines() or ["no answer"])[0]
+        return f"cannot reach PostgreSQL at {settings.pg_host}:{settings.pg_port} ({first})."
+    if isinstance(exc, psycopg2.Error):
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return f"PostgreSQL error: {first}"
+    if isinstance(exc, redis.RedisError):
+        return f"Redis error: {exc}"
+    return f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)."
+
+
+@app.callback()
+def main_callback(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")] = False,
+) -> None:
+    STATE["debug"] = debug
+
+
+# --------------------------------------------------------------------------- local stack
+
+
+def _print_status(status: Any, as_json: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps(status.as_dict()))
+        return
+    for action in status.actions:
+        out.print(f"- {action}", markup=False, highlight=False)
+    table = Table(title=f"local stack in {status.home}", show_header=True)
+    table.add_column("service")
+    table.add_column("state")
+    table.add_column("port")
+    table.add_column("version")
+    tsdb = (
+        f"TimescaleDB {status.timescaledb_version} (license: {status.timescaledb_license})"
+        if status.timescaledb_version
+        else "TimescaleDB not installed"
+    )
+    table.add_row(
+        "PostgreSQL",
+        "running" if status.postgres_running else "stopped",
+        str(status.postgres_port or "-"),
+        f"{status.postgres_version or '-'}; {tsdb}" if status.postgres_running else "-",
+    )
+    table.add_row(
+        "Redis",
+        "running" if status.redis_running else "stopped",
+        str(status.redis_port or "-"),
+        status.redis_version or "-",
+    )
+    out.print(table)
+
+
+HomeOption = Annotated[
+    Path | None, typer.Option("--home", help="State directory (default $YTEMPIRE_HOME or <project>/.ytempire).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@local_app.command("up")
+@handled
+def local_up(
+    home: HomeOption = None,
+    pg_port: Annotated[int | None, typer.Option("--pg-port", help="PostgreSQL port (default: a free one).")] = None,
+    redis_port: Annotated[int | None, typer.Option("--redis-port", help="Redis port (default: a free one).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Start the project-owned PostgreSQL (with TimescaleDB when installed) and Redis."""
+    from ytempire_ops import stack
+
+    _print_status(stack.up(home, pg_port=pg_port, redis_port=redis_port), as_json)
+
+
+@local_app.command("down")
+@handled
+def local_down(home: HomeOption = None, as_json: JsonOption = False) -> None:
+    """Stop the stack cleanly (its data stays for the next `up`)."""
+    from ytempire_ops import stack
+
+    _print_status(stack.down(home), as_json)
+
+
+@local_app.command("status")
+@handled
+def local_status(home: HomeOption = None, as_json: JsonOption = False) -> None:
+    """Show what runs, on which ports, with versions (TimescaleDB's license too)."""
+    from ytempire_ops import stack
+
+    _print_status(stack.status(home), as_json)
+
+
+@local_app.command("env")
+@handled
+def local_env(home: HomeOption = None) -> None:
+    """Print the shell exports that point dbt and the CLI at the stack: eval "$(ytempire-ops local env)"."""
+    from ytempire_ops import stack
+
+    for line in stack.env_exports(home):
+        print(line)
+
+
+# --------------------------------------------------------------------------- generate
+
+
+def _parse_as_of(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise errors.UserError(
+            f"--as-of {value!r} is not an ISO 8601 timestamp (e.g. 2026-11-21T12:00:00+00:00)."
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@app.command()
+@handled
+def generate(
+    scale: Annotated[float, typer.Option(help="1 = 250 channels, 50 users, ~300 new videos a day.")] = 1.0,
+    days: Annotated[int, typer.Option(help="Days of history ending at --as-of.")] = 90,
+    seed: Annotated[int, typer.Option(help="Random seed; the same arguments give identical rows.")] = 42,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="End of the history (ISO 8601; default now).")] = None,
+    append_minutes: Annotated[
+        int | None, typer.Option("--append-minutes", help="Add the next N minutes after the last generated instant.")
+    ] = None,
+    raw_schema: Annotated[str, typer.Option("--raw-schema", help="Schema of the raw tables.")] = "raw",
+    as_json: JsonOption = False,
+) -> None:
+    """Create the raw tables (if absent) and load synthetic data with COPY."""
+    from ytempire_ops.generate import generate as run_generate
+
+    settings = Settings.load()
+    conn = psycopg2.connect(**settings.pg_kwargs())
+    try:
+
+        def progress(line: str) -> None:
+            if not as_json:
+                err.print(f"  {line}", markup=False, highlight=False)
+
+        result = run_generate(
+            conn,
+            scale=scale,
+            days=days,
+            seed=seed,
+            as_of=_parse_as_of(as_of),
+            raw_schema=raw_schema,
+            append_minutes=append_minutes,
+            progress=progress,
+        )
+    finally:
+        conn.close()
+    summary = result.as_dict() if hasattr(result, "as_dict") else result.__dict__
+    if as_json:
+        out.print_json(json.dumps(summary, default=str))
+        return
+    table = Table(title="generated raw rows")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, rows in result.rows.items():
+        table.add_row(name, f"{rows:,}")
+    out.print(table)
+    out.print(
+        f"{sum(result.rows.values()):,} rows in {result.seconds:.1f} s ({result.rows_per_second:,.0f} rows/s)",
+        highlight=False,
+    )
+
+
+# --------------------------------------------------------------------------- build
+
+
+@app.command()
+@handled
+def build(
+    select: Annotated[list[str] | None, typer.Option("--select", "-s", help="dbt node selection.")] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="dbt nodes to leave out.")] = None,
+    full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Rebuild incremental models.")] = False,
+    target: Annotated[str | None, typer.Option("--target", "-t", help="dbt target (default local).")] = None,
+    vars_: Annotated[str | None, typer.Option("--vars", help="dbt vars as YAML, e.g. '{as_of: ...}'.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """dbt build (seed, snapshot, run, test in DAG order) with a summary; non-zero exit on any error."""
+    from ytempire_ops.dbt_ops import invoke
+
+    settings = Settings.load()
+    if target:
+        settings.target = target
+    extra: list[str] = []
+    for value in select or []:
+        extra += ["--select", value]
+    for value in exclude or []:
+        extra += ["--exclude", value]
+    if full_refresh:
+        extra.append("--full-refresh")
+    if vars_:
+        extra += ["--vars", vars_]
+    if as_json:
+        extra += ["--quiet"]
+    summary = invoke(["build"], settings, extra)
+    if as_json:
+        print(json.dumps(summary.as_dict(), indent=2))
+    else:
+        _print_build_summary(summary)
+    if not summary.success:
+        if summary.error and not as_json:
+            err.print(f"error: {summary.error}", markup=False, highlight=False)
+        raise typer.Exit(errors.EXIT_FAILED)
+
+
+def _print_build_summary(summary: Any) -> None:
+    table = Table(title=f"dbt {summary.command}: {'OK' if summary.success else 'FAILED'} in {summary.seconds:.1f} s")
+    table.add_column("resource")
+    for status in ("success", "pass", "warn", "fail", "error", "skipped"):
+        table.add_column(status, justify="right")
+    for kind, counts in summary.counts().items():
+        table.add_row(kind, *(str(counts.get(s, 0)) for s in ("success", "pass", "warn", "fail", "error", "skipped")))
+    out.print(table)
+    slow = ", ".join(f"{n.unique_id.split('.')[-1]} {n.seconds:.1f}s" for n in summary.slowest(3))
+    if slow:
+        out.print(f"slowest: {slow}", highlight=False)
+    for node in summary.failures():
+        err.print(f"{node.status}: {node.unique_id}: {node.message}", markup=False, highlight=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        sys.exit(errors.EXIT_INTERRUPTED)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""dbt invocations in-process (dbtRunner), always with explicit project and profiles directories."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from ytempire_ops.config import Settings
+from ytempire_ops.errors import UserError
+
+
+@dataclass
+class NodeResult:
+    unique_id: str
+    resource_type: str
+    status: str
+    seconds: float
+    message: str | None = None
+
+
+@dataclass
+class DbtSummary:
+    command: str
+    success: bool
+    seconds: float
+    nodes: list[NodeResult] = field(default_factory=list)
+    error: str | None = None
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Per resource type, how many nodes ended in each status."""
+        out: dict[str, Counter[str]] = {}
+        for node in self.nodes:
+            out.setdefault(node.resource_type, Counter())[node.status] += 1
+        return {kind: dict(counter) for kind, counter in sorted(out.items())}
+
+    def slowest(self, n: int = 5) -> list[NodeResult]:
+        return sorted(self.nodes, key=lambda node: node.seconds, reverse=True)[:n]
+
+    def failures(self) -> list[NodeResult]:
+        return [node for node in self.nodes if node.status in {"error", "fail", "runtime error"}]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "success": self.success,
+            "seconds": round(self.seconds, 3),
+            "counts": self.counts(),
+            "slowest": [{"node": n.unique_id, "seconds": round(n.seconds, 3)} for n in self.slowest()],
+            "failures": [{"node": n.unique_id, "status": n.status, "message": n.message} for n in self.failures()],
+            "error": self.error,
+        }
+
+
+def base_args(settings: Settings) -> list[str]:
+    profiles = settings.profiles_dir / "profiles.yml"
+    if not profiles.exists():
+        raise UserError(
+            f"no profiles.yml in {settings.profiles_dir}; run `ytempire-ops local up` or set DBT_PROFILES_DIR "
+            "to a directory holding a copy of profiles.yml.example."
+        )
+    return [
+        "--project-dir", str(settings.project_dir),
+        "--profiles-dir", str(settings.profiles_dir),
+        "--target", settings.target,
+    ]
+
+
+def invoke(command: list[str], settings: Settings, extra: list[str] | None = None) -> DbtSummary:
+    """Run one dbt command in-process and summarise its node results."""
+    from dbt.cli.main import dbtRunner
+
+    settings.export_env()
+    args = [*command, *base_args(settings), *(extra or [])]
+    started = time.monotonic()
+    res = dbtRunner().invoke(args)
+    seconds = time.monotonic() - started
+    summary = DbtSummary(command=" ".join(command), success=bool(res.success), seconds=seconds)
+    if isinstance(res.exception, KeyboardInterrupt):
+        raise KeyboardInterrupt
+    if res.exception is not None:
+        summary.error = str(res.exception).strip().splitlines()[0] if str(res.exception).strip() else repr(res.exception)
+    for item in getattr(res.result, "results", None) or []:
+        node = item.node
+        summary.nodes.append(
+            NodeResult(
+                unique_id=node.unique_id,
+                resource_type=str(node.resource_type),
+                status=str(item.status),
+                seconds=float(item.execution_time or 0.0),
+                message=item.message if str(item.status) in {"error", "fail", "warn"} else None,
+            )
+        )
+    return summary
