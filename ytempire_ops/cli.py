@@ -78,7 +78,9 @@ def describe(exc: Exception) -> str:
 
 @app.callback()
 def main_callback(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")
+    ] = False,
 ) -> None:
     STATE["debug"] = debug
 
@@ -118,7 +120,8 @@ def _print_status(status: Any, as_json: bool) -> None:
 
 
 HomeOption = Annotated[
-    Path | None, typer.Option("--home", help="State directory (default $YTEMPIRE_HOME or <project>/.ytempire).")
+    Path | None,
+    typer.Option("--home", help="State directory (default $YTEMPIRE_HOME or <project>/.ytempire)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -127,8 +130,12 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 @handled
 def local_up(
     home: HomeOption = None,
-    pg_port: Annotated[int | None, typer.Option("--pg-port", help="PostgreSQL port (default: a free one).")] = None,
-    redis_port: Annotated[int | None, typer.Option("--redis-port", help="Redis port (default: a free one).")] = None,
+    pg_port: Annotated[
+        int | None, typer.Option("--pg-port", help="PostgreSQL port (default: a free one).")
+    ] = None,
+    redis_port: Annotated[
+        int | None, typer.Option("--redis-port", help="Redis port (default: a free one).")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Start the project-owned PostgreSQL (with TimescaleDB when installed) and Redis."""
@@ -186,9 +193,12 @@ def generate(
     scale: Annotated[float, typer.Option(help="1 = 250 channels, 50 users, ~300 new videos a day.")] = 1.0,
     days: Annotated[int, typer.Option(help="Days of history ending at --as-of.")] = 90,
     seed: Annotated[int, typer.Option(help="Random seed; the same arguments give identical rows.")] = 42,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="End of the history (ISO 8601; default now).")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="End of the history (ISO 8601; default now).")
+    ] = None,
     append_minutes: Annotated[
-        int | None, typer.Option("--append-minutes", help="Add the next N minutes after the last generated instant.")
+        int | None,
+        typer.Option("--append-minutes", help="Add the next N minutes after the last generated instant."),
     ] = None,
     raw_schema: Annotated[str, typer.Option("--raw-schema", help="Schema of the raw tables.")] = "raw",
     as_json: JsonOption = False,
@@ -242,7 +252,9 @@ def build(
     exclude: Annotated[list[str] | None, typer.Option("--exclude", help="dbt nodes to leave out.")] = None,
     full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Rebuild incremental models.")] = False,
     target: Annotated[str | None, typer.Option("--target", "-t", help="dbt target (default local).")] = None,
-    vars_: Annotated[str | None, typer.Option("--vars", help="dbt vars as YAML, e.g. '{as_of: ...}'.")] = None,
+    vars_: Annotated[
+        str | None, typer.Option("--vars", help="dbt vars as YAML, e.g. '{as_of: ...}'.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """dbt build (seed, snapshot, run, test in DAG order) with a summary; non-zero exit on any error."""
@@ -274,18 +286,64 @@ def build(
 
 
 def _print_build_summary(summary: Any) -> None:
-    table = Table(title=f"dbt {summary.command}: {'OK' if summary.success else 'FAILED'} in {summary.seconds:.1f} s")
+    table = Table(
+        title=f"dbt {summary.command}: {'OK' if summary.success else 'FAILED'} in {summary.seconds:.1f} s"
+    )
     table.add_column("resource")
     for status in ("success", "pass", "warn", "fail", "error", "skipped"):
         table.add_column(status, justify="right")
     for kind, counts in summary.counts().items():
-        table.add_row(kind, *(str(counts.get(s, 0)) for s in ("success", "pass", "warn", "fail", "error", "skipped")))
+        table.add_row(
+            kind, *(str(counts.get(s, 0)) for s in ("success", "pass", "warn", "fail", "error", "skipped"))
+        )
     out.print(table)
     slow = ", ".join(f"{n.unique_id.split('.')[-1]} {n.seconds:.1f}s" for n in summary.slowest(3))
     if slow:
         out.print(f"slowest: {slow}", highlight=False)
     for node in summary.failures():
         err.print(f"{node.status}: {node.unique_id}: {node.message}", markup=False, highlight=False)
+
+
+# --------------------------------------------------------------------------- doctor, demo
+
+
+@app.command()
+@handled
+def doctor(as_json: JsonOption = False) -> None:
+    """Check PostgreSQL, TimescaleDB (version, license), Redis, the dbt project and the profile."""
+    from ytempire_ops.doctor import run_doctor
+
+    report = run_doctor()
+    if as_json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        for check in report.checks:
+            colour = {"OK": "green", "WARN": "yellow", "FAIL": "red"}[check.level]
+            out.print(f"[{colour}]{check.level:<4}[/{colour}] {check.name}: ", end="")
+            out.print(check.detail + (f" -> {check.fix}" if check.fix else ""), markup=False, highlight=False)
+    if not report.ok:
+        raise typer.Exit(errors.EXIT_FAILED)
+
+
+@app.command()
+@handled
+def demo() -> None:
+    """Local stack up, a small generated dataset, dbt build, and a summary of what was built."""
+    from ytempire_ops.demo import run_demo
+
+    result = run_demo(lambda line: err.print(f"demo: {line}", markup=False, highlight=False))
+    for action in result.stack_actions:
+        out.print(f"- {action}", markup=False, highlight=False)
+    _print_build_summary(result.build)
+    table = Table(title="relations built")
+    for column in ("schema", "relation", "kind"):
+        table.add_column(column)
+    table.add_column("rows", justify="right")
+    for schema, name, kind, rows in result.relations:
+        table.add_row(schema, name, kind, f"{rows:,}")
+    out.print(table)
+    if not result.build.success:
+        raise typer.Exit(errors.EXIT_FAILED)
 
 
 def main() -> None:

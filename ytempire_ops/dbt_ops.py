@@ -48,7 +48,9 @@ class DbtSummary:
             "seconds": round(self.seconds, 3),
             "counts": self.counts(),
             "slowest": [{"node": n.unique_id, "seconds": round(n.seconds, 3)} for n in self.slowest()],
-            "failures": [{"node": n.unique_id, "status": n.status, "message": n.message} for n in self.failures()],
+            "failures": [
+                {"node": n.unique_id, "status": n.status, "message": n.message} for n in self.failures()
+            ],
             "error": self.error,
         }
 
@@ -61,9 +63,12 @@ def base_args(settings: Settings) -> list[str]:
             "to a directory holding a copy of profiles.yml.example."
         )
     return [
-        "--project-dir", str(settings.project_dir),
-        "--profiles-dir", str(settings.profiles_dir),
-        "--target", settings.target,
+        "--project-dir",
+        str(settings.project_dir),
+        "--profiles-dir",
+        str(settings.profiles_dir),
+        "--target",
+        settings.target,
     ]
 
 
@@ -80,7 +85,9 @@ def invoke(command: list[str], settings: Settings, extra: list[str] | None = Non
     if isinstance(res.exception, KeyboardInterrupt):
         raise KeyboardInterrupt
     if res.exception is not None:
-        summary.error = str(res.exception).strip().splitlines()[0] if str(res.exception).strip() else repr(res.exception)
+        summary.error = (
+            str(res.exception).strip().splitlines()[0] if str(res.exception).strip() else repr(res.exception)
+        )
     for item in getattr(res.result, "results", None) or []:
         node = item.node
         summary.nodes.append(

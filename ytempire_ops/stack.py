@@ -7,6 +7,7 @@ suite starts its throwaway stack through the same `up()` in a temporary director
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
@@ -88,7 +89,9 @@ def redis_server_bin() -> str:
 
 def timescaledb_available(bindir: Path) -> bool:
     sharedir = Path(
-        subprocess.run([str(bindir / "pg_config"), "--sharedir"], capture_output=True, text=True).stdout.strip()
+        subprocess.run(
+            [str(bindir / "pg_config"), "--sharedir"], capture_output=True, text=True
+        ).stdout.strip()
         if (bindir / "pg_config").exists()
         else "/usr/share/postgresql/15"
     )
@@ -210,18 +213,23 @@ def _init_cluster(home: Path, bindir: Path, superuser_password: str) -> None:
     result = _run_as_pg(
         [
             str(bindir / "initdb"),
-            "-D", str(pgdir / "data"),
-            "-U", SUPERUSER,
+            "-D",
+            str(pgdir / "data"),
+            "-U",
+            SUPERUSER,
             f"--pwfile={pwfile}",
             "--auth-local=scram-sha-256",
             "--auth-host=scram-sha-256",
-            "-E", "UTF8",
+            "-E",
+            "UTF8",
             "--no-locale",
         ]
     )
     pwfile.unlink()
     if result.returncode != 0:
-        raise UserError(f"initdb failed: {result.stderr.strip().splitlines()[-1] if result.stderr else 'no output'}")
+        raise UserError(
+            f"initdb failed: {result.stderr.strip().splitlines()[-1] if result.stderr else 'no output'}"
+        )
 
 
 def _write_pg_conf(home: Path, port: int, preload: bool, ephemeral: bool) -> None:
@@ -274,12 +282,18 @@ def _bootstrap_database(state: dict, with_timescaledb: bool) -> list[str]:
             cur.execute("select 1 from pg_roles where rolname = %s", (role,))
             if cur.fetchone() is None:
                 cur.execute(
-                    sql.SQL("create role {} login password {}").format(sql.Identifier(role), sql.Literal(password))
+                    sql.SQL("create role {} login password {}").format(
+                        sql.Identifier(role), sql.Literal(password)
+                    )
                 )
                 done.append(f"created role {role}")
+        # The builder reads server settings (doctor, the TimescaleDB macros) and activity (refresh).
+        cur.execute(sql.SQL("grant pg_monitor to {}").format(sql.Identifier(BUILDER)))
         cur.execute("select 1 from pg_database where datname = %s", (DBNAME,))
         if cur.fetchone() is None:
-            cur.execute(sql.SQL("create database {} owner {}").format(sql.Identifier(DBNAME), sql.Identifier(BUILDER)))
+            cur.execute(
+                sql.SQL("create database {} owner {}").format(sql.Identifier(DBNAME), sql.Identifier(BUILDER))
+            )
             done.append(f"created database {DBNAME}")
     conn.close()
     done += prepare_database(state, DBNAME, with_timescaledb)
@@ -303,13 +317,19 @@ def prepare_database(state: dict, dbname: str, with_timescaledb: bool) -> list[s
                     sql.Identifier(schema), sql.Identifier(BUILDER)
                 )
             )
-        cur.execute(sql.SQL("grant connect on database {} to {}").format(sql.Identifier(dbname), sql.Identifier(REPORTER)))
-        cur.execute(sql.SQL("grant usage on schema analytics to {}").format(sql.Identifier(REPORTER)))
-        cur.execute(sql.SQL("grant select on all tables in schema analytics to {}").format(sql.Identifier(REPORTER)))
         cur.execute(
-            sql.SQL("alter default privileges for role {} in schema analytics grant select on tables to {}").format(
-                sql.Identifier(BUILDER), sql.Identifier(REPORTER)
+            sql.SQL("grant connect on database {} to {}").format(
+                sql.Identifier(dbname), sql.Identifier(REPORTER)
             )
+        )
+        cur.execute(sql.SQL("grant usage on schema analytics to {}").format(sql.Identifier(REPORTER)))
+        cur.execute(
+            sql.SQL("grant select on all tables in schema analytics to {}").format(sql.Identifier(REPORTER))
+        )
+        cur.execute(
+            sql.SQL(
+                "alter default privileges for role {} in schema analytics grant select on tables to {}"
+            ).format(sql.Identifier(BUILDER), sql.Identifier(REPORTER))
         )
     conn.close()
     return done
@@ -320,7 +340,9 @@ def create_database(state: dict, dbname: str) -> dict[str, object]:
     conn = psycopg2.connect(**superuser_kwargs(state))
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute(sql.SQL("create database {} owner {}").format(sql.Identifier(dbname), sql.Identifier(BUILDER)))
+        cur.execute(
+            sql.SQL("create database {} owner {}").format(sql.Identifier(dbname), sql.Identifier(BUILDER))
+        )
     conn.close()
     prepare_database(state, dbname, state["postgres"].get("timescaledb", False))
     return builder_kwargs(state, dbname)
@@ -335,14 +357,22 @@ def _start_redis(home: Path, port: int) -> None:
     result = subprocess.run(
         [
             redis_server_bin(),
-            "--port", str(port),
-            "--bind", "127.0.0.1",
-            "--daemonize", "yes",
-            "--pidfile", str(rdir / "redis.pid"),
-            "--logfile", str(rdir / "redis.log"),
-            "--dir", str(rdir),
-            "--save", "",
-            "--appendonly", "no",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            str(rdir / "redis.pid"),
+            "--logfile",
+            str(rdir / "redis.log"),
+            "--dir",
+            str(rdir),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
         ],
         capture_output=True,
         text=True,
@@ -428,7 +458,9 @@ def up(
                 f"the stack's Redis already runs on port {state['redis']['port']}; run `ytempire-ops local down` first."
             )
     else:
-        port = _choose_port(redis_port, state["redis"].get("port"), "Redis", "--redis-port or YTEMPIRE_REDIS_URL")
+        port = _choose_port(
+            redis_port, state["redis"].get("port"), "Redis", "--redis-port or YTEMPIRE_REDIS_URL"
+        )
         _start_redis(home, port)
         state["redis"] = {"port": port, "url": f"redis://127.0.0.1:{port}/0"}
         actions.append(f"started Redis on 127.0.0.1:{port}")
@@ -457,15 +489,16 @@ def down(home: Path | None = None) -> StackStatus:
         return result
     bindir = pg_bindir()
     if _pg_running(home, bindir):
-        stop = _run_as_pg([str(bindir / "pg_ctl"), "-D", str(home / "pg" / "data"), "-m", "fast", "-w", "stop"])
+        stop = _run_as_pg(
+            [str(bindir / "pg_ctl"), "-D", str(home / "pg" / "data"), "-m", "fast", "-w", "stop"]
+        )
         if stop.returncode != 0:
             raise UserError(f"PostgreSQL did not stop: {stop.stderr.strip()}")
         result.actions.append("stopped PostgreSQL")
     if _redis_running(state):
-        try:
+        # SHUTDOWN closes the connection it was sent on.
+        with contextlib.suppress(redis.ConnectionError):
             _redis_client(state).shutdown(nosave=True)
-        except redis.ConnectionError:
-            pass  # SHUTDOWN closes the connection it was sent on.
         result.actions.append("stopped Redis")
     if not result.actions:
         result.actions.append("nothing was running")

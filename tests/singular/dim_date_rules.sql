@@ -15,7 +15,7 @@ dim_date as (
 checks as (
 
     select
-        'row count is 4018 (2020-01-01..2030-12-31, no gaps)' as rule,
+        'row count is 4018 (2020-01-01..2030-12-31, no gaps)' as rule_description,
         count(*) = 4018
         and count(distinct full_date) = 4018
         and min(full_date) = date '2020-01-01'
@@ -25,7 +25,7 @@ checks as (
     union all
 
     select
-        '2026-01-31 is fiscal year 2025 quarter 4' as rule,
+        '2026-01-31 is fiscal year 2025 quarter 4' as rule_description,
         count(*) filter (where fiscal_year = 2025 and fiscal_quarter = 4) = 1 as passed
     from dim_date
     where full_date = date '2026-01-31'
@@ -33,7 +33,7 @@ checks as (
     union all
 
     select
-        '2026-02-01 is fiscal year 2026 quarter 1' as rule,
+        '2026-02-01 is fiscal year 2026 quarter 1' as rule_description,
         count(*) filter (where fiscal_year = 2026 and fiscal_quarter = 1) = 1 as passed
     from dim_date
     where full_date = date '2026-02-01'
@@ -41,7 +41,7 @@ checks as (
     union all
 
     select
-        '2020-07-03 (Friday) is a holiday: Independence Day observed' as rule,
+        '2020-07-03 (Friday) is a holiday: Independence Day observed' as rule_description,
         count(*) filter (where is_holiday) = 1 as passed
     from dim_date
     where full_date = date '2020-07-03'
@@ -49,7 +49,7 @@ checks as (
     union all
 
     select
-        '2020-07-04 (Saturday) is not flagged: only the observed day is' as rule,
+        '2020-07-04 (Saturday) is not flagged: only the observed day is' as rule_description,
         count(*) filter (where not is_holiday) = 1 as passed
     from dim_date
     where full_date = date '2020-07-04'
@@ -57,7 +57,7 @@ checks as (
     union all
 
     select
-        '2021-12-24 is a holiday: Christmas Day 2021 observed' as rule,
+        '2021-12-24 is a holiday: Christmas Day 2021 observed' as rule_description,
         count(*) filter (where is_holiday) = 1 as passed
     from dim_date
     where full_date = date '2021-12-24'
@@ -65,7 +65,7 @@ checks as (
     union all
 
     select
-        '2023-01-02 is a holiday: New Year''s Day 2023 observed' as rule,
+        '2023-01-02 is a holiday: New Year''s Day 2023 observed' as rule_description,
         count(*) filter (where is_holiday) = 1 as passed
     from dim_date
     where full_date = date '2023-01-02'
@@ -73,7 +73,7 @@ checks as (
     union all
 
     select
-        '2026-11-26 is a holiday: Thanksgiving Day' as rule,
+        '2026-11-26 is a holiday: Thanksgiving Day' as rule_description,
         count(*) filter (where is_holiday) = 1 as passed
     from dim_date
     where full_date = date '2026-11-26'
@@ -81,7 +81,7 @@ checks as (
     union all
 
     select
-        '2021-01-03 is ISO week 53 of ISO year 2020' as rule,
+        '2021-01-03 is ISO week 53 of ISO year 2020' as rule_description,
         count(*) filter (where iso_week = 53 and iso_year = 2020) = 1 as passed
     from dim_date
     where full_date = date '2021-01-03'
@@ -89,7 +89,7 @@ checks as (
     union all
 
     select
-        'no holiday is flagged on a weekend' as rule,
+        'no holiday is flagged on a weekend' as rule_description,
         count(*) filter (where is_holiday and is_weekend) = 0 as passed
     from dim_date
 
@@ -97,7 +97,7 @@ checks as (
 
 final as (
 
-    select rule
+    select rule_description
     from checks
     where not passed
 

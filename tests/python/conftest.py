@@ -1,0 +1,123 @@
+"""The test session's own throwaway stack, started by the same `stack.up()` users run.
+
+Nothing here touches the machine's own PostgreSQL or Redis: the cluster and the
+Redis server live in a temporary directory on free loopback ports and are removed
+at the end of the session.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from ytempire_ops import stack
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+SHARED_DIR = PROJECT_DIR.parent / "shared"
+# A fixed as-of instant keeps every test's data and windows reproducible.
+AS_OF = "2026-11-20T12:00:00+00:00"
+
+
+@dataclass
+class StackHandle:
+    home: Path
+    state: dict
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        """Environment for a CLI or dbt subprocess pointed at this stack (the caller's YTEMPIRE_* dropped)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("YTEMPIRE_", "DBT_"))}
+        env.update(
+            {
+                "YTEMPIRE_HOME": str(self.home),
+                "YTEMPIRE_PROJECT_DIR": str(PROJECT_DIR),
+                "DBT_PROFILES_DIR": str(self.home),
+                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            }
+        )
+        env.update(overrides)
+        return env
+
+    def db_env(self, dbname: str, **overrides: str) -> dict[str, str]:
+        return self.env(YTEMPIRE_PG_DBNAME=dbname, **overrides)
+
+    def connect(self, dbname: str | None = None) -> psycopg2.extensions.connection:
+        return psycopg2.connect(**stack.builder_kwargs(self.state, dbname))
+
+
+@pytest.fixture(scope="session")
+def test_stack() -> Iterator[StackHandle]:
+    home = Path(tempfile.mkdtemp(prefix="ytempire-test-"))
+    try:
+        stack.up(home, ephemeral=True)
+        yield StackHandle(home=home, state=stack.load_state(home))
+    finally:
+        try:
+            stack.down(home)
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def new_database(test_stack: StackHandle, prefix: str = "t") -> tuple[str, dict[str, object]]:
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    return name, stack.create_database(test_stack.state, name)
+
+
+@pytest.fixture
+def pg_db(test_stack: StackHandle) -> dict[str, object]:
+    """Connection keyword arguments of a fresh, empty database (TimescaleDB installed) on the test stack."""
+    return new_database(test_stack)[1]
+
+
+def run_cli(args: list[str], env: dict[str, str], timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """Run `ytempire-ops` as cron would: a separate process, no terminal."""
+    return subprocess.run(
+        [sys.executable, "-m", "ytempire_ops.cli", *args],
+        env=env,
+        cwd=tempfile.gettempdir(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def run_dbt(args: list[str], env: dict[str, str], timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    dbt = Path(sys.executable).with_name("dbt")
+    return subprocess.run(
+        [str(dbt), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", env["DBT_PROFILES_DIR"]],
+        env=env,
+        cwd=str(PROJECT_DIR),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@dataclass
+class Warehouse:
+    """A database of the test stack with generated raw data and a completed `dbt build`."""
+
+    dbname: str
+    env: dict[str, str]
+    build: subprocess.CompletedProcess[str]
+
+
+@pytest.fixture(scope="session")
+def warehouse(test_stack: StackHandle) -> Warehouse:
+    dbname, _ = new_database(test_stack, "wh")
+    env = test_stack.db_env(dbname)
+    generated = run_cli(["generate", "--scale", "0.1", "--days", "3", "--seed", "7", "--as-of", AS_OF], env)
+    assert generated.returncode == 0, generated.stderr
+    built = run_dbt(["build", "--vars", f"{{as_of: '{AS_OF}'}}"], env)
+    return Warehouse(dbname=dbname, env=env, build=built)

@@ -1,0 +1,142 @@
+"""`ytempire-ops doctor`: is everything the warehouse needs reachable and sane?"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import psycopg2
+import redis
+
+from ytempire_ops.config import Settings
+
+OK, WARN, FAIL = "OK", "WARN", "FAIL"
+
+
+@dataclass
+class Check:
+    name: str
+    level: str
+    detail: str
+    fix: str = ""
+
+
+@dataclass
+class DoctorReport:
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(check.level != FAIL for check in self.checks)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"ok": self.ok, "checks": [asdict(check) for check in self.checks]}
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def check_postgres(settings: Settings, report: DoctorReport) -> None:
+    where = f"{settings.pg_host}:{settings.pg_port}/{settings.pg_dbname} as {settings.pg_user}"
+    try:
+        conn = psycopg2.connect(**settings.pg_kwargs())
+    except psycopg2.Error as exc:
+        report.checks.append(
+            Check(
+                "postgres",
+                FAIL,
+                f"cannot connect to {where}: {_first_line(exc)}",
+                "Start the local stack with `ytempire-ops local up`, or set YTEMPIRE_PG_* to a reachable server.",
+            )
+        )
+        report.checks.append(
+            Check("timescaledb", FAIL, "not checked: PostgreSQL is unreachable", "Fix PostgreSQL first.")
+        )
+        return
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("show server_version")
+        version = cur.fetchone()[0]
+        report.checks.append(Check("postgres", OK, f"PostgreSQL {version} at {where}"))
+        cur.execute("select extversion from pg_extension where extname = 'timescaledb'")
+        row = cur.fetchone()
+        if row is None:
+            report.checks.append(
+                Check(
+                    "timescaledb",
+                    WARN,
+                    "extension not installed in this database: facts build as plain tables",
+                    "Run `make timescaledb`, then `ytempire-ops local down && ytempire-ops local up`.",
+                )
+            )
+        else:
+            cur.execute("select current_setting('timescaledb.license', true)")
+            license_ = cur.fetchone()[0]
+            if license_ == "timescale":
+                report.checks.append(Check("timescaledb", OK, f"TimescaleDB {row[0]}, license timescale"))
+            else:
+                report.checks.append(
+                    Check(
+                        "timescaledb",
+                        WARN,
+                        f"TimescaleDB {row[0]}, license {license_}: compression, policies and continuous "
+                        "aggregates are unavailable; retention runs through drop_chunks",
+                        "Use Timescale's community build ('timescale' license) in production.",
+                    )
+                )
+    conn.close()
+
+
+def check_redis(settings: Settings, report: DoctorReport) -> None:
+    try:
+        client = redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        version = client.info("server").get("redis_version")
+    except (redis.RedisError, ValueError) as exc:
+        report.checks.append(
+            Check(
+                "redis",
+                FAIL,
+                f"cannot reach {settings.redis_url}: {_first_line(exc)}",
+                "Start the local stack with `ytempire-ops local up`, or set YTEMPIRE_REDIS_URL.",
+            )
+        )
+        return
+    report.checks.append(Check("redis", OK, f"Redis {version} at {settings.redis_url}"))
+
+
+def check_dbt(settings: Settings, report: DoctorReport) -> None:
+    profiles = settings.profiles_dir / "profiles.yml"
+    if not profiles.exists():
+        report.checks.append(
+            Check(
+                "profile",
+                FAIL,
+                f"no profiles.yml in {settings.profiles_dir}",
+                "Run `ytempire-ops local up`, or point DBT_PROFILES_DIR at a copy of profiles.yml.example.",
+            )
+        )
+        return
+    report.checks.append(Check("profile", OK, f"profile ytempire, target {settings.target}, from {profiles}"))
+    from ytempire_ops.dbt_ops import invoke
+
+    summary = invoke(["parse"], settings, ["--quiet"])
+    if summary.success:
+        report.checks.append(Check("dbt project", OK, f"{settings.project_dir} parses"))
+    else:
+        report.checks.append(
+            Check(
+                "dbt project",
+                FAIL,
+                f"{settings.project_dir} does not parse: {summary.error}",
+                "Run `dbt parse` in the project directory and fix the file it names.",
+            )
+        )
+
+
+def run_doctor(settings: Settings | None = None) -> DoctorReport:
+    settings = settings or Settings.load()
+    report = DoctorReport()
+    check_postgres(settings, report)
+    check_redis(settings, report)
+    check_dbt(settings, report)
+    return report
