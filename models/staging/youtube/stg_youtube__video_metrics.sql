@@ -1,8 +1,30 @@
+{#
+    A table, not a view like the other staging models: deduplicating ~20 M
+    polls in a view would re-sort all of them on every 5-minute refresh. New
+    raw rows are found by ingested_at (indexed), and a re-delivered key
+    replaces the earlier delivery (delete+insert on the natural key).
+#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['video_id', 'captured_at'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['video_id', 'captured_at'], 'unique': true},
+            {'columns': ['ingested_at']},
+        ],
+    )
+}}
+
 with
 
 source as (
 
     select * from {{ source('youtube', 'video_metrics') }}
+    {% if is_incremental() %}
+        where ingested_at >= {{ incremental_watermark('ingested_at') }}
+    {% endif %}
 
 ),
 

@@ -1,0 +1,290 @@
+{#
+    One row per (channel, UTC day) with any activity: views/likes/comments/shares
+    gained that day (sums of per-poll deltas by captured_at's UTC date), watch
+    minutes, net subscribers, videos published, revenue (by revenue_date), cost
+    (by incurred_at's UTC date, including costs of the channel that belong to
+    no video), profit and RPM. Keyed to the versions valid at the day's end.
+    Incremental: only the (channel, day) pairs touched by fact rows newer than
+    each source's high-water mark are recomputed.
+#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['channel_id', 'activity_date'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['channel_id', 'activity_date'], 'unique': true},
+            {'columns': ['date_key']},
+        ],
+    )
+}}
+
+with
+
+performance as (
+
+    select * from {{ ref('fact_video_performance') }}
+
+),
+
+costs as (
+
+    select * from {{ ref('fact_costs') }}
+
+),
+
+revenue as (
+
+    select * from {{ ref('fact_revenue') }}
+
+),
+
+videos as (
+
+    select * from {{ ref('dim_video') }}
+
+),
+
+channels as (
+
+    select * from {{ ref('dim_channel') }}
+
+),
+
+users as (
+
+    select * from {{ ref('dim_user') }}
+
+),
+
+{% if is_incremental() %}
+
+touched as (
+
+    select
+        channel_id,
+        cast(captured_at at time zone 'UTC' as date) as activity_date
+    from performance
+    where changed_at >= {{ incremental_watermark('performance_changed_at') }}
+    union
+    select
+        channel_id,
+        cast(incurred_at at time zone 'UTC' as date) as activity_date
+    from costs
+    where ingested_at >= {{ incremental_watermark('costs_ingested_at') }}
+    union
+    select
+        channel_id,
+        revenue_date as activity_date
+    from revenue
+    where reported_at >= {{ incremental_watermark('revenue_reported_at') }}
+
+),
+
+touched_range as (
+
+    select
+        min(activity_date) as first_date,
+        max(activity_date) as last_date
+    from touched
+
+),
+
+{% endif %}
+
+performance_daily as (
+
+    select
+        performance.channel_id,
+        cast(performance.captured_at at time zone 'UTC' as date) as activity_date,
+        sum(performance.views_delta) as views,
+        sum(performance.likes_delta) as likes,
+        sum(performance.comments_delta) as comments,
+        sum(performance.shares_delta) as shares,
+        sum(performance.watch_time_minutes_delta) as watch_time_minutes,
+        sum(performance.subscribers_gained_delta - performance.subscribers_lost_delta) as subscribers_net,
+        max(performance.changed_at) as performance_changed_at
+    from performance
+    {% if is_incremental() %}
+        cross join touched_range
+        where
+            performance.captured_at >= cast(touched_range.first_date as timestamp) at time zone 'UTC'
+            and performance.captured_at < cast(touched_range.last_date + 1 as timestamp) at time zone 'UTC'
+    {% endif %}
+    group by 1, 2
+
+),
+
+costs_daily as (
+
+    select
+        channel_id,
+        cast(incurred_at at time zone 'UTC' as date) as activity_date,
+        sum(total_cost_cents) as cost_cents,
+        max(ingested_at) as costs_ingested_at
+    from costs
+    {% if is_incremental() %}
+        cross join touched_range
+    {% endif %}
+    where
+        channel_id is not null
+        {% if is_incremental() %}
+            and incurred_at >= cast(touched_range.first_date as timestamp) at time zone 'UTC'
+            and incurred_at < cast(touched_range.last_date + 1 as timestamp) at time zone 'UTC'
+        {% endif %}
+    group by 1, 2
+
+),
+
+revenue_daily as (
+
+    select
+        channel_id,
+        revenue_date as activity_date,
+        sum(total_revenue_cents) as revenue_cents,
+        max(reported_at) as revenue_reported_at
+    from revenue
+    {% if is_incremental() %}
+        cross join touched_range
+    {% endif %}
+    where
+        channel_id is not null
+        {% if is_incremental() %}
+            and revenue_date between touched_range.first_date and touched_range.last_date
+        {% endif %}
+    group by 1, 2
+
+),
+
+published_daily as (
+
+    select
+        channel_id,
+        cast(published_at at time zone 'UTC' as date) as activity_date,
+        count(*) as videos_published
+    from videos
+    where published_at is not null
+    group by 1, 2
+
+),
+
+channel_days as (
+
+    select
+        channel_id,
+        activity_date
+    from performance_daily
+    union
+    select
+        channel_id,
+        activity_date
+    from costs_daily
+    union
+    select
+        channel_id,
+        activity_date
+    from revenue_daily
+    union
+    select
+        channel_id,
+        activity_date
+    from published_daily
+
+),
+
+{% if is_incremental() %}
+
+in_scope as (
+
+    select channel_days.*
+    from channel_days
+    inner join touched
+        on
+            channel_days.channel_id = touched.channel_id
+            and channel_days.activity_date = touched.activity_date
+
+),
+
+{% else %}
+
+in_scope as (
+
+    select * from channel_days
+
+),
+
+{% endif %}
+
+combined as (
+
+    select
+        in_scope.channel_id,
+        in_scope.activity_date,
+        coalesce(published_daily.videos_published, 0) as videos_published,
+        coalesce(performance_daily.views, 0) as views,
+        coalesce(performance_daily.likes, 0) as likes,
+        coalesce(performance_daily.comments, 0) as comments,
+        coalesce(performance_daily.shares, 0) as shares,
+        coalesce(performance_daily.watch_time_minutes, 0) as watch_time_minutes,
+        coalesce(performance_daily.subscribers_net, 0) as subscribers_net,
+        coalesce(revenue_daily.revenue_cents, 0) as revenue_cents,
+        coalesce(costs_daily.cost_cents, 0) as cost_cents,
+        performance_daily.performance_changed_at,
+        costs_daily.costs_ingested_at,
+        revenue_daily.revenue_reported_at
+    from in_scope
+    left join performance_daily
+        on
+            in_scope.channel_id = performance_daily.channel_id
+            and in_scope.activity_date = performance_daily.activity_date
+    left join costs_daily
+        on
+            in_scope.channel_id = costs_daily.channel_id
+            and in_scope.activity_date = costs_daily.activity_date
+    left join revenue_daily
+        on
+            in_scope.channel_id = revenue_daily.channel_id
+            and in_scope.activity_date = revenue_daily.activity_date
+    left join published_daily
+        on
+            in_scope.channel_id = published_daily.channel_id
+            and in_scope.activity_date = published_daily.activity_date
+
+),
+
+final as (
+
+    select
+        channels.channel_key,
+        users.user_key,
+        {{ date_key('combined.activity_date') }} as date_key,
+        combined.channel_id,
+        combined.activity_date,
+        combined.videos_published,
+        combined.views,
+        combined.likes,
+        combined.comments,
+        combined.shares,
+        combined.watch_time_minutes,
+        combined.subscribers_net,
+        combined.revenue_cents,
+        combined.cost_cents,
+        combined.revenue_cents - combined.cost_cents as profit_cents,
+        {{ rpm_usd('combined.revenue_cents', 'combined.views') }} as rpm_usd,
+        combined.performance_changed_at,
+        combined.costs_ingested_at,
+        combined.revenue_reported_at
+    from combined
+    left join channels
+        on
+            combined.channel_id = channels.channel_id
+            and {{ valid_at('channels', utc_day_end('combined.activity_date')) }}
+    left join users
+        on
+            channels.user_id = users.user_id
+            and {{ valid_at('users', utc_day_end('combined.activity_date')) }}
+
+)
+
+select * from final
