@@ -314,8 +314,10 @@
     Prints, without running them, the statements the macros would run for the
     model under each license (or `license: apache|timescale`): for a fresh table
     (first build, --full-refresh) and, when the relation exists, for its current state.
+    `state` (a dict like timescaledb_fresh_state()'s) shows the statements for
+    a hypothetical state instead, e.g. a hypertable whose policies differ.
 #}
-{% macro timescaledb_show_ddl(model, license=none) -%}
+{% macro timescaledb_show_ddl(model, license=none, state=none) -%}
     {%- set nodes = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
         | selectattr('name', 'equalto', model) | list -%}
     {%- if not nodes -%}
@@ -331,8 +333,14 @@
     {%- set existing = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
     {%- set env = timescaledb_environment() if execute else {'installed': false} -%}
     {%- for lic in ([license] if license else ['apache', 'timescale']) -%}
-        {%- set states = [('fresh table', timescaledb_fresh_state())] -%}
-        {%- if existing is not none and env.installed -%}
+        {%- if state is not none -%}
+            {%- set given = timescaledb_fresh_state() -%}
+            {%- do given.update(state) -%}
+            {%- set states = [('given state', given)] -%}
+        {%- else -%}
+            {%- set states = [('fresh table', timescaledb_fresh_state())] -%}
+        {%- endif -%}
+        {%- if state is none and existing is not none and env.installed -%}
             {%- do states.append(('current state', timescaledb_relation_state(relation, cfg))) -%}
         {%- endif -%}
         {%- for label, state in states -%}

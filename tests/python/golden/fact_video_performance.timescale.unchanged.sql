@@ -1,0 +1,1 @@
+-- fact_video_performance | license timescale | given state

@@ -1,0 +1,220 @@
+"""TimescaleDB macros: golden DDL for both licenses, and their effect on the real (Apache) TimescaleDB."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import AS_OF, StackHandle, new_database, run_cli, run_dbt
+
+GOLDEN = Path(__file__).parent / "golden"
+MODELS = ("fact_video_performance", "fact_costs")
+
+
+def show_ddl(env: dict[str, str], model: str, license_: str) -> str:
+    result = run_dbt(
+        [
+            "--quiet",
+            "run-operation",
+            "timescaledb_show_ddl",
+            "--args",
+            f"{{model: {model}, license: {license_}}}",
+        ],
+        env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def ddl_env(test_stack: StackHandle) -> dict[str, str]:
+    """An empty database: every relation is reviewed as a fresh table."""
+    dbname, _ = new_database(test_stack, "ddl")
+    return test_stack.db_env(dbname)
+
+
+@pytest.mark.parametrize("license_", ["apache", "timescale"])
+@pytest.mark.parametrize("model", MODELS)
+def test_golden_ddl_of_a_fresh_table(ddl_env: dict[str, str], model: str, license_: str) -> None:
+    """The statements for a first build, per license, equal the reviewed golden files."""
+    emitted = show_ddl(ddl_env, model, license_)
+    expected = (GOLDEN / f"{model}.{license_}.sql").read_text()
+    assert emitted.strip() == expected.strip()
+
+
+CHANGED = (
+    "{is_hypertable: true, interval_matches: false, compression_enabled: true, segmentby: video_id, "
+    "orderby: captured_at desc, has_compression_policy: true, compression_policy_matches: false, "
+    "has_retention_policy: true, retention_policy_matches: false}"
+)
+UNCHANGED = (
+    "{is_hypertable: true, interval_matches: true, compression_enabled: true, segmentby: channel_id, "
+    "orderby: captured_at desc, has_compression_policy: true, compression_policy_matches: true, "
+    "has_retention_policy: true, retention_policy_matches: true}"
+)
+
+
+@pytest.mark.parametrize(("case", "state"), [("changed", CHANGED), ("unchanged", UNCHANGED)])
+def test_golden_ddl_of_an_existing_hypertable_under_timescale(
+    test_stack: StackHandle, case: str, state: str
+) -> None:
+    """A changed interval, compression setting or policy is replaced (remove, then add); no change emits nothing."""
+    dbname, _ = new_database(test_stack, "ddl")
+    args = f"{{model: fact_video_performance, license: timescale, state: {state}}}"
+    result = run_dbt(
+        ["--quiet", "run-operation", "timescaledb_show_ddl", "--args", args], test_stack.db_env(dbname)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    expected = (GOLDEN / f"fact_video_performance.timescale.{case}.sql").read_text()
+    assert result.stdout.strip() == expected.strip()
+
+
+def hypertables(conn) -> dict[str, dict[str, object]]:
+    with conn.cursor() as cur:
+        cur.execute(
+            """
+            select h.hypertable_name, d.time_interval, h.num_chunks, h.compression_enabled
+            from timescaledb_information.hypertables as h
+            join timescaledb_information.dimensions as d using (hypertable_schema, hypertable_name)
+            where h.hypertable_schema = 'analytics'
+            """
+        )
+        return {
+            name: {"interval": interval, "chunks": chunks, "compression": compression}
+            for name, interval, chunks, compression in cur.fetchall()
+        }
+
+
+@pytest.fixture(scope="module")
+def tsdb_db(test_stack: StackHandle) -> tuple[str, dict[str, str]]:
+    """A database of its own (the retention test drops chunks): generated data, facts built."""
+    dbname, _ = new_database(test_stack, "tsdb")
+    env = test_stack.db_env(dbname)
+    generated = run_cli(["generate", "--scale", "0.05", "--days", "4", "--seed", "3", "--as-of", AS_OF], env)
+    assert generated.returncode == 0, generated.stderr
+    built = run_dbt(
+        ["build", "--select", "+fact_video_performance", "+fact_costs", "--vars", f"{{as_of: '{AS_OF}'}}"],
+        env,
+    )
+    assert built.returncode == 0, built.stdout[-3000:]
+    assert "create_hypertable('analytics.fact_video_performance'" in built.stdout
+    return dbname, env
+
+
+def test_facts_are_hypertables_with_the_configured_interval(test_stack: StackHandle, tsdb_db) -> None:
+    dbname, _ = tsdb_db
+    conn = test_stack.connect(dbname)
+    tables = hypertables(conn)
+    conn.close()
+    assert tables["fact_video_performance"]["interval"] == timedelta(days=1)
+    assert tables["fact_costs"]["interval"] == timedelta(days=7)
+    assert tables["fact_video_performance"]["chunks"] >= 4
+
+
+def test_apache_license_warns_once_per_model_and_makes_no_tsl_call(tsdb_db) -> None:
+    _, env = tsdb_db
+    result = run_dbt(["run", "--select", "fact_video_performance", "fact_costs"], env)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert result.stdout.count("license 'apache' does not include") == 2
+    for tsl_call in ("add_compression_policy", "add_retention_policy", "timescaledb.compress"):
+        assert f"timescaledb: select {tsl_call}" not in result.stdout
+    assert "timescaledb: alter table" not in result.stdout
+
+
+def test_second_and_incremental_builds_create_nothing_twice(test_stack: StackHandle, tsdb_db) -> None:
+    dbname, env = tsdb_db
+    conn = test_stack.connect(dbname)
+    before = hypertables(conn)
+    again = run_dbt(["run", "--select", "fact_video_performance", "fact_costs"], env)
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert "create_hypertable" not in again.stdout and "set_chunk_time_interval" not in again.stdout
+    appended = run_cli(["generate", "--append-minutes", "30"], env)
+    assert appended.returncode == 0, appended.stderr
+    incremental = run_dbt(["run", "--select", "+fact_video_performance", "+fact_costs"], env)
+    assert incremental.returncode == 0, incremental.stdout[-3000:]
+    assert "create_hypertable" not in incremental.stdout
+    after = hypertables(conn)
+    assert set(after) == set(before)
+    assert {k: v["interval"] for k, v in after.items()} == {k: v["interval"] for k, v in before.items()}
+    with conn.cursor() as cur:
+        cur.execute("select count(*) from timescaledb_information.jobs where hypertable_schema = 'analytics'")
+        assert cur.fetchone()[0] == 0  # no policy on the Apache edition
+    conn.close()
+
+
+def test_changed_chunk_interval_takes_effect(test_stack: StackHandle, tsdb_db) -> None:
+    dbname, env = tsdb_db
+    result = run_dbt(
+        ["run", "--select", "fact_video_performance", "--vars", "{performance_chunk_interval: 2 days}"], env
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "set_chunk_time_interval('analytics.fact_video_performance', interval '2 days')" in result.stdout
+    conn = test_stack.connect(dbname)
+    assert hypertables(conn)["fact_video_performance"]["interval"] == timedelta(days=2)
+    conn.close()
+    back = run_dbt(["run", "--select", "fact_video_performance"], env)
+    assert back.returncode == 0
+    conn = test_stack.connect(dbname)
+    assert hypertables(conn)["fact_video_performance"]["interval"] == timedelta(days=1)
+    conn.close()
+
+
+def test_drop_chunks_retention_keeps_rows_newer_than_the_horizon_chunk(
+    test_stack: StackHandle, tsdb_db
+) -> None:
+    dbname, env = tsdb_db
+    # A horizon 1.5 days before AS_OF: as_of moved so that as_of - 90 days lands there.
+    horizon = datetime.fromisoformat(AS_OF) - timedelta(days=1, hours=12)
+    shifted_as_of = horizon + timedelta(days=90)
+    conn = test_stack.connect(dbname)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("select count(*) from analytics.fact_video_performance")
+        total = cur.fetchone()[0]
+        # Chunks are aligned to the 1-day interval: the horizon's chunk starts at its bucket.
+        cur.execute(
+            "select count(*) from analytics.fact_video_performance "
+            "where captured_at >= time_bucket(interval '1 day', %s::timestamptz)",
+            (horizon,),
+        )
+        expected = cur.fetchone()[0]
+        cur.execute(
+            "select count(*) from show_chunks('analytics.fact_video_performance', older_than => %s)",
+            (horizon,),
+        )
+        droppable = cur.fetchone()[0]
+    assert 0 < expected < total and droppable > 0
+
+    result = run_dbt(
+        [
+            "run-operation",
+            "timescaledb_enforce_retention",
+            "--vars",
+            f"{{as_of: '{shifted_as_of.isoformat()}'}}",
+        ],
+        env,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert f"dropped {droppable} chunk(s) older than 90 days" in result.stdout
+    with conn.cursor() as cur:
+        cur.execute("select count(*), min(captured_at) from analytics.fact_video_performance")
+        remaining, oldest = cur.fetchone()
+    conn.close()
+    assert remaining == expected
+    assert oldest >= horizon - timedelta(days=1)
+
+
+def test_full_refresh_leaves_a_hypertable_again(test_stack: StackHandle, tsdb_db) -> None:
+    dbname, env = tsdb_db
+    result = run_dbt(["run", "--select", "fact_video_performance", "--full-refresh"], env)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "create_hypertable('analytics.fact_video_performance'" in result.stdout
+    conn = test_stack.connect(dbname)
+    tables = hypertables(conn)
+    with conn.cursor() as cur:
+        cur.execute("select count(*) from analytics.fact_video_performance")
+        rows = cur.fetchone()[0]
+    conn.close()
+    assert tables["fact_video_performance"]["interval"] == timedelta(days=1)
+    assert rows > 0
