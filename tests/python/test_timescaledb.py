@@ -39,7 +39,7 @@ def ddl_env(test_stack: StackHandle) -> dict[str, str]:
 def test_golden_ddl_of_a_fresh_table(ddl_env: dict[str, str], model: str, license_: str) -> None:
     """The statements for a first build, per license, equal the reviewed golden files."""
     emitted = show_ddl(ddl_env, model, license_)
-    expected = (GOLDEN / f"{model}.{license_}.sql").read_text()
+    expected = (GOLDEN / f"{model}.{license_}.ddl").read_text()
     assert emitted.strip() == expected.strip()
 
 
@@ -66,7 +66,7 @@ def test_golden_ddl_of_an_existing_hypertable_under_timescale(
         ["--quiet", "run-operation", "timescaledb_show_ddl", "--args", args], test_stack.db_env(dbname)
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    expected = (GOLDEN / f"fact_video_performance.timescale.{case}.sql").read_text()
+    expected = (GOLDEN / f"fact_video_performance.timescale.{case}.ddl").read_text()
     assert result.stdout.strip() == expected.strip()
 
 

@@ -108,7 +108,7 @@ with_previous as (
     select
         *,
         {% for counter in counters %}
-            lag({{ counter }}) over by_video as previous_{{ counter }},
+        lag({{ counter }}) over by_video as previous_{{ counter }},
         {% endfor %}
         lag(captured_at) over by_video as previous_captured_at
     from in_scope
@@ -123,12 +123,12 @@ deltaed as (
         captured_at,
         previous_captured_at,
         {% for counter in counters %}
-            {{ counter }},
+        {{ counter }},
         {% endfor %}
         average_view_duration_seconds,
         click_through_rate,
         {% for counter in counters %}
-            {{ counter_delta(counter, 'previous_' ~ counter) }} as {{ counter }}_delta,
+        {{ counter_delta(counter, 'previous_' ~ counter) }} as {{ counter }}_delta,
         {% endfor %}
         (
             views < previous_views

@@ -107,53 +107,53 @@ performance_daily as (
         max(performance.changed_at) as performance_changed_at
     from performance
     {% if is_incremental() %}
-        cross join touched_range
-        where
-            performance.captured_at >= cast(touched_range.first_date as timestamp) at time zone 'UTC'
-            and performance.captured_at < cast(touched_range.last_date + 1 as timestamp) at time zone 'UTC'
+    cross join touched_range
+    where
+        performance.captured_at >= cast(touched_range.first_date as timestamp) at time zone 'UTC'
+        and performance.captured_at < cast(touched_range.last_date + 1 as timestamp) at time zone 'UTC'
     {% endif %}
-    group by 1, 2
+    group by performance.channel_id, cast(performance.captured_at at time zone 'UTC' as date)
 
 ),
 
 costs_daily as (
 
     select
-        channel_id,
-        cast(incurred_at at time zone 'UTC' as date) as activity_date,
-        sum(total_cost_cents) as cost_cents,
-        max(ingested_at) as costs_ingested_at
+        costs.channel_id,
+        cast(costs.incurred_at at time zone 'UTC' as date) as activity_date,
+        sum(costs.total_cost_cents) as cost_cents,
+        max(costs.ingested_at) as costs_ingested_at
     from costs
     {% if is_incremental() %}
-        cross join touched_range
+    cross join touched_range
     {% endif %}
     where
-        channel_id is not null
+        costs.channel_id is not null
         {% if is_incremental() %}
-            and incurred_at >= cast(touched_range.first_date as timestamp) at time zone 'UTC'
-            and incurred_at < cast(touched_range.last_date + 1 as timestamp) at time zone 'UTC'
+        and costs.incurred_at >= cast(touched_range.first_date as timestamp) at time zone 'UTC'
+        and costs.incurred_at < cast(touched_range.last_date + 1 as timestamp) at time zone 'UTC'
         {% endif %}
-    group by 1, 2
+    group by costs.channel_id, cast(costs.incurred_at at time zone 'UTC' as date)
 
 ),
 
 revenue_daily as (
 
     select
-        channel_id,
-        revenue_date as activity_date,
-        sum(total_revenue_cents) as revenue_cents,
-        max(reported_at) as revenue_reported_at
+        revenue.channel_id,
+        revenue.revenue_date as activity_date,
+        sum(revenue.total_revenue_cents) as revenue_cents,
+        max(revenue.reported_at) as revenue_reported_at
     from revenue
     {% if is_incremental() %}
-        cross join touched_range
+    cross join touched_range
     {% endif %}
     where
-        channel_id is not null
+        revenue.channel_id is not null
         {% if is_incremental() %}
-            and revenue_date between touched_range.first_date and touched_range.last_date
+        and revenue.revenue_date between touched_range.first_date and touched_range.last_date
         {% endif %}
-    group by 1, 2
+    group by revenue.channel_id, revenue.revenue_date
 
 ),
 
@@ -165,7 +165,7 @@ published_daily as (
         count(*) as videos_published
     from videos
     where published_at is not null
-    group by 1, 2
+    group by channel_id, cast(published_at at time zone 'UTC' as date)
 
 ),
 

@@ -31,7 +31,7 @@ costs as (
 
     select * from {{ ref('stg_platform__video_costs') }}
     {% if is_incremental() %}
-        where ingested_at >= {{ incremental_watermark('ingested_at') }}
+    where ingested_at >= {{ incremental_watermark('ingested_at') }}
     {% endif %}
 
 ),

@@ -26,7 +26,7 @@ revenue as (
         {{ utc_day_end('revenue_date') }} as revenue_day_ends_at
     from {{ ref('stg_youtube__video_revenue') }}
     {% if is_incremental() %}
-        where reported_at >= {{ incremental_watermark('reported_at') }}
+    where reported_at >= {{ incremental_watermark('reported_at') }}
     {% endif %}
 
 ),

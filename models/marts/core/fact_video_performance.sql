@@ -32,7 +32,7 @@ deltaed as (
 
     select * from {{ ref('int_video_metrics_deltaed') }}
     {% if is_incremental() %}
-        where changed_at >= {{ incremental_watermark('changed_at') }}
+    where changed_at >= {{ incremental_watermark('changed_at') }}
     {% endif %}
 
 ),

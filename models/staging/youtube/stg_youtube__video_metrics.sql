@@ -23,7 +23,7 @@ source as (
 
     select * from {{ source('youtube', 'video_metrics') }}
     {% if is_incremental() %}
-        where ingested_at >= {{ incremental_watermark('ingested_at') }}
+    where ingested_at >= {{ incremental_watermark('ingested_at') }}
     {% endif %}
 
 ),

@@ -1,0 +1,223 @@
+{#
+    One row per channel (its dim_channel version valid at as_of; a channel
+    deleted at the source or created after as_of has none), over the
+    trailing 7 days to as_of: the 7 UTC calendar days ending on as_of's UTC
+    date, timestamped events (polls, costs, publications) also no later than
+    as_of, revenue by revenue_date. Ranks use rank(): rank 1 is the highest,
+    ties share a rank and the next rank is skipped (1, 1, 3).
+#}
+
+{% set window_start_date %}({{ as_of_date() }} - 6){% endset %}
+{% set window_start_at %}(cast({{ as_of_date() }} - 6 as timestamp) at time zone 'UTC'){% endset %}
+
+with
+
+channels as (
+
+    select * from {{ ref('dim_channel') }}
+
+),
+
+videos as (
+
+    select * from {{ ref('dim_video') }}
+
+),
+
+performance as (
+
+    select * from {{ ref('fact_video_performance') }}
+
+),
+
+costs as (
+
+    select * from {{ ref('fact_costs') }}
+
+),
+
+revenue as (
+
+    select * from {{ ref('fact_revenue') }}
+
+),
+
+channels_at_as_of as (
+
+    select
+        channel_id,
+        channel_name,
+        user_id,
+        niche,
+        sub_niche,
+        monetization_status,
+        status
+    from channels
+    where
+        {{ valid_at('channels', as_of()) }}
+        and not channels.is_deleted
+
+),
+
+polls_in_window as (
+
+    select
+        channel_id,
+        video_id,
+        captured_at,
+        views_delta,
+        likes_delta,
+        comments_delta,
+        shares_delta,
+        engagement_rate
+    from performance
+    where
+        captured_at >= {{ window_start_at }}
+        and captured_at <= {{ as_of() }}
+
+),
+
+-- Each video's engagement rate at its latest poll in the window.
+latest_video_polls as (
+
+    select distinct on (video_id)
+        channel_id,
+        video_id,
+        engagement_rate
+    from polls_in_window
+    order by video_id asc, captured_at desc
+
+),
+
+channel_polls as (
+
+    select
+        channel_id,
+        sum(views_delta) as views,
+        sum(likes_delta) as likes,
+        sum(comments_delta) as comments,
+        sum(shares_delta) as shares,
+        count(distinct video_id) as video_count
+    from polls_in_window
+    group by channel_id
+
+),
+
+channel_engagement as (
+
+    select
+        channel_id,
+        avg(engagement_rate) as avg_engagement_rate
+    from latest_video_polls
+    group by channel_id
+
+),
+
+channel_costs as (
+
+    select
+        channel_id,
+        sum(total_cost_cents) as cost_cents
+    from costs
+    where
+        channel_id is not null
+        and incurred_at >= {{ window_start_at }}
+        and incurred_at <= {{ as_of() }}
+    group by channel_id
+
+),
+
+channel_revenue as (
+
+    select
+        channel_id,
+        sum(total_revenue_cents) as revenue_cents
+    from revenue
+    where
+        channel_id is not null
+        and revenue_date between {{ window_start_date }} and {{ as_of_date() }}
+    group by channel_id
+
+),
+
+channel_publications as (
+
+    select
+        channel_id,
+        count(*) as videos_published
+    from videos
+    where
+        published_at >= {{ window_start_at }}
+        and published_at <= {{ as_of() }}
+    group by channel_id
+
+),
+
+joined as (
+
+    select
+        channels_at_as_of.channel_id,
+        channels_at_as_of.channel_name,
+        channels_at_as_of.niche,
+        channels_at_as_of.sub_niche,
+        channels_at_as_of.user_id,
+        channels_at_as_of.monetization_status,
+        channels_at_as_of.status,
+        coalesce(channel_polls.video_count, 0) as video_count,
+        coalesce(channel_publications.videos_published, 0) as videos_published,
+        coalesce(channel_polls.views, 0) as views,
+        coalesce(channel_polls.likes, 0) as likes,
+        coalesce(channel_polls.comments, 0) as comments,
+        coalesce(channel_polls.shares, 0) as shares,
+        channel_engagement.avg_engagement_rate,
+        coalesce(channel_revenue.revenue_cents, 0) as revenue_cents,
+        coalesce(channel_costs.cost_cents, 0) as cost_cents
+    from channels_at_as_of
+    left join channel_polls
+        on channels_at_as_of.channel_id = channel_polls.channel_id
+    left join channel_engagement
+        on channels_at_as_of.channel_id = channel_engagement.channel_id
+    left join channel_costs
+        on channels_at_as_of.channel_id = channel_costs.channel_id
+    left join channel_revenue
+        on channels_at_as_of.channel_id = channel_revenue.channel_id
+    left join channel_publications
+        on channels_at_as_of.channel_id = channel_publications.channel_id
+
+),
+
+final as (
+
+    select
+        channel_id,
+        channel_name,
+        niche,
+        cast(video_count as integer) as video_count,
+        cast(views as bigint) as views,
+        round(avg_engagement_rate, 6) as avg_engagement_rate,
+        round(revenue_cents / 100.0, 2) as revenue_usd,
+        round(cost_cents / 100.0, 2) as cost_usd,
+        round((revenue_cents - cost_cents) / 100.0, 2) as profit_usd,
+        cast(rank() over (order by revenue_cents desc) as integer) as revenue_rank,
+        cast(rank() over (order by views desc) as integer) as views_rank,
+        cast(rank() over (order by revenue_cents - cost_cents desc) as integer) as profit_rank,
+        sub_niche,
+        user_id,
+        monetization_status,
+        status,
+        cast(videos_published as integer) as videos_published,
+        cast(likes as bigint) as likes,
+        cast(comments as bigint) as comments,
+        cast(shares as bigint) as shares,
+        revenue_cents,
+        cost_cents,
+        revenue_cents - cost_cents as profit_cents,
+        {{ rpm_usd('revenue_cents', 'views') }} as rpm_usd,
+        {{ window_start_date }} as window_start_date,
+        {{ as_of_date() }} as window_end_date,
+        {{ as_of() }} as as_of
+    from joined
+
+)
+
+select * from final
