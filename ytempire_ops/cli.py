@@ -190,9 +190,13 @@ def _parse_as_of(value: str | None) -> datetime | None:
 @app.command()
 @handled
 def generate(
-    scale: Annotated[float, typer.Option(help="1 = 250 channels, 50 users, ~300 new videos a day.")] = 1.0,
+    scale: Annotated[
+        float | None, typer.Option(help="1 = 250 channels, 50 users, ~300 new videos a day (default 1).")
+    ] = None,
     days: Annotated[int, typer.Option(help="Days of history ending at --as-of.")] = 90,
-    seed: Annotated[int, typer.Option(help="Random seed; the same arguments give identical rows.")] = 42,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed; the same arguments give identical rows (default 42).")
+    ] = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="End of the history (ISO 8601; default now).")
     ] = None,
@@ -245,6 +249,35 @@ def generate(
 # --------------------------------------------------------------------------- build
 
 
+def _progress_printer(as_json: bool) -> tuple[Any, Any]:
+    """(callback, context) showing dbt's progress: a rich bar on a terminal, plain lines otherwise."""
+    if err.is_terminal and not as_json:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        bar = Progress(
+            TextColumn("dbt"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=err,
+            transient=True,
+        )
+        task = bar.add_task("", total=None)
+
+        def on_progress(done: int, total: int, node: str, status: str) -> None:
+            bar.update(task, completed=done, total=total or None, description=f"{node} {status}")
+
+        return on_progress, bar
+
+    def on_line(done: int, total: int, node: str, status: str) -> None:
+        err.print(f"[{done}/{total}] {node}: {status}", markup=False, highlight=False)
+
+    from contextlib import nullcontext
+
+    return on_line, nullcontext()
+
+
 @app.command()
 @handled
 def build(
@@ -257,13 +290,13 @@ def build(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """dbt build (seed, snapshot, run, test in DAG order) with a summary; non-zero exit on any error."""
+    """dbt build (seed, snapshot, run, test in DAG order) with progress and a summary; non-zero exit on any error."""
     from ytempire_ops.dbt_ops import invoke
 
     settings = Settings.load()
     if target:
         settings.target = target
-    extra: list[str] = []
+    extra: list[str] = ["--quiet"]
     for value in select or []:
         extra += ["--select", value]
     for value in exclude or []:
@@ -272,9 +305,9 @@ def build(
         extra.append("--full-refresh")
     if vars_:
         extra += ["--vars", vars_]
-    if as_json:
-        extra += ["--quiet"]
-    summary = invoke(["build"], settings, extra)
+    on_progress, display = _progress_printer(as_json)
+    with display:
+        summary = invoke(["build"], settings, extra, progress=on_progress)
     if as_json:
         print(json.dumps(summary.as_dict(), indent=2))
     else:
@@ -283,6 +316,71 @@ def build(
         if summary.error and not as_json:
             err.print(f"error: {summary.error}", markup=False, highlight=False)
         raise typer.Exit(errors.EXIT_FAILED)
+
+
+# --------------------------------------------------------------------------- refresh, warm, check
+
+
+@app.command()
+@handled
+def refresh(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would run; change nothing.")] = False,
+    skip_dbt: Annotated[bool, typer.Option("--skip-dbt", help="Leave out the dbt step.")] = False,
+    skip_warm: Annotated[bool, typer.Option("--skip-warm", help="Leave out the Redis warm.")] = False,
+    statement_timeout: Annotated[
+        float | None, typer.Option("--statement-timeout", help="PostgreSQL statement_timeout in seconds.")
+    ] = None,
+    vars_: Annotated[
+        str | None, typer.Option("--vars", help="dbt vars as YAML, e.g. '{as_of: ...}'.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """What cron runs: time-series models, materialized views, retention, warm; never two at once."""
+    from ytempire_ops.refresh import refresh as run_refresh
+
+    def progress(line: str) -> None:
+        if not as_json:
+            err.print(f"refresh: {line}", markup=False, highlight=False)
+
+    result = run_refresh(
+        Settings.load(),
+        dry_run=dry_run,
+        skip_dbt=skip_dbt,
+        skip_warm=skip_warm,
+        statement_timeout_seconds=statement_timeout,
+        dbt_vars=vars_,
+        progress=progress,
+    )
+    if as_json:
+        print(json.dumps(result.as_dict(), indent=2, default=str))
+    else:
+        for step in result.steps:
+            detail = f"  {step.detail}" if step.detail else ""
+            out.print(
+                f"{step.name:<20} {step.status:<8} {step.seconds:7.2f} s{detail}",
+                markup=False,
+                highlight=False,
+            )
+            if dry_run and step.name == "materialized views":
+                for view in step.data.values():
+                    out.print(f"{'':<20} would run: {view['statement']}", markup=False, highlight=False)
+        out.print(f"{'total':<20} {'':<8} {result.seconds:7.2f} s", markup=False, highlight=False)
+    if result.exit_code != errors.EXIT_OK:
+        err.print(f"error: {result.error}", markup=False, highlight=False)
+        raise typer.Exit(result.exit_code)
+
+
+@app.command()
+@handled
+def warm(as_json: JsonOption = False) -> None:
+    """Publish every Redis dashboard key from the marts, atomically."""
+    from ytempire_ops.warm import warm as run_warm
+
+    result = run_warm(Settings.load())
+    if as_json:
+        print(json.dumps(result.as_dict(), indent=2, default=str))
+    else:
+        out.print(json.dumps(result.as_dict(), default=str), markup=False, highlight=False)
 
 
 def _print_build_summary(summary: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,14 +73,50 @@ def base_args(settings: Settings) -> list[str]:
     ]
 
 
-def invoke(command: list[str], settings: Settings, extra: list[str] | None = None) -> DbtSummary:
+ProgressCallback = Callable[[int, int, str, str], None]
+
+
+def jinja_log_collector(prefix: str, lines: list[str]) -> Callable[[Any], None]:
+    """A dbt event callback that keeps the messages of `{{ log(..., info=true) }}` starting with prefix."""
+
+    def on_event(event: Any) -> None:
+        if event.info.name == "JinjaLogInfo" and event.info.msg.startswith(prefix):
+            lines.append(event.info.msg)
+
+    return on_event
+
+
+def _progress_listener(progress: ProgressCallback) -> Callable[[Any], None]:
+    """A dbt event callback that reports (done, total, node, status) as nodes finish."""
+    state = {"total": 0, "done": 0}
+
+    def on_event(event: Any) -> None:
+        name = event.info.name
+        if name == "LogStartLine":
+            state["total"] = max(state["total"], int(event.data.total))
+        elif name == "NodeFinished":
+            state["done"] += 1
+            info = event.data.node_info
+            progress(state["done"], state["total"], info.node_name, info.node_status)
+
+    return on_event
+
+
+def invoke(
+    command: list[str],
+    settings: Settings,
+    extra: list[str] | None = None,
+    progress: ProgressCallback | None = None,
+    callbacks: list[Callable[[Any], None]] | None = None,
+) -> DbtSummary:
     """Run one dbt command in-process and summarise its node results."""
     from dbt.cli.main import dbtRunner
 
     settings.export_env()
     args = [*command, *base_args(settings), *(extra or [])]
     started = time.monotonic()
-    res = dbtRunner().invoke(args)
+    listeners = [*(callbacks or []), *([_progress_listener(progress)] if progress else [])]
+    res = dbtRunner(callbacks=listeners).invoke(args)
     seconds = time.monotonic() - started
     summary = DbtSummary(command=" ".join(command), success=bool(res.success), seconds=seconds)
     if isinstance(res.exception, KeyboardInterrupt):
@@ -89,7 +126,9 @@ def invoke(command: list[str], settings: Settings, extra: list[str] | None = Non
             str(res.exception).strip().splitlines()[0] if str(res.exception).strip() else repr(res.exception)
         )
     for item in getattr(res.result, "results", None) or []:
-        node = item.node
+        node = getattr(item, "node", None)
+        if node is None:  # run-operation results carry no node
+            continue
         summary.nodes.append(
             NodeResult(
                 unique_id=node.unique_id,

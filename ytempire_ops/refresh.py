@@ -1,0 +1,305 @@
+"""`ytempire-ops refresh`: what cron runs every few minutes, never two at once.
+
+Steps, each timed: take the advisory lock; dbt build of the time-series path
+(selector `time_series`: snapshots and models, no tests); REFRESH MATERIALIZED
+VIEW (CONCURRENTLY where possible) for every materialized view of the manifest
+in dependency order; retention (drop_chunks where policies are unavailable);
+warm the Redis keys.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+from psycopg2 import sql
+
+from ytempire_ops import errors
+from ytempire_ops.config import Settings
+from ytempire_ops.dbt_ops import DbtSummary, invoke, jinja_log_collector
+
+# pg_try_advisory_lock key of `refresh`: a constant, so every refresh of a database contends for it.
+LOCK_KEY = 0x59_54_45_4D_52_45_46  # "YTEMREF"
+DBT_STEP = ["build", "--selector", "time_series", "--resource-type", "model", "--resource-type", "snapshot"]
+
+
+@dataclass
+class Step:
+    name: str
+    status: str  # ok, skipped, failed, dry-run
+    seconds: float = 0.0
+    detail: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RefreshResult:
+    steps: list[Step] = field(default_factory=list)
+    exit_code: int = errors.EXIT_OK
+    error: str | None = None
+
+    @property
+    def seconds(self) -> float:
+        return sum(step.seconds for step in self.steps)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "exit_code": self.exit_code,
+            "error": self.error,
+            "seconds": round(self.seconds, 3),
+            "steps": [
+                {
+                    "name": s.name,
+                    "status": s.status,
+                    "seconds": round(s.seconds, 3),
+                    "detail": s.detail,
+                    **({"data": s.data} if s.data else {}),
+                }
+                for s in self.steps
+            ],
+        }
+
+
+class StepFailed(errors.UserError):
+    def __init__(self, step: str, message: str, exit_code: int = errors.EXIT_FAILED) -> None:
+        super().__init__(f"refresh step '{step}' failed: {message}")
+        self.step = step
+        self.exit_code = exit_code
+
+
+@contextmanager
+def statement_timeout(seconds: float | None) -> Iterator[None]:
+    """Every PostgreSQL session opened inside (dbt's and ours) gets this statement_timeout."""
+    if not seconds:
+        yield
+        return
+    before = os.environ.get("PGOPTIONS")
+    option = f"-c statement_timeout={int(seconds * 1000)}"
+    os.environ["PGOPTIONS"] = f"{before} {option}" if before else option
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("PGOPTIONS", None)
+        else:
+            os.environ["PGOPTIONS"] = before
+
+
+def materialized_views(manifest_path: Path) -> list[dict[str, str]]:
+    """The manifest's materialized views, parents before children."""
+    manifest = json.loads(manifest_path.read_text())
+    views = {
+        uid: node
+        for uid, node in manifest["nodes"].items()
+        if node.get("resource_type") == "model"
+        and node.get("config", {}).get("materialized") == "materialized_view"
+    }
+    ordered: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(uid: str) -> None:
+        if uid in ordered or uid in visiting:
+            return
+        visiting.add(uid)
+        for parent in views[uid].get("depends_on", {}).get("nodes", []):
+            if parent in views:
+                visit(parent)
+        visiting.discard(uid)
+        ordered.append(uid)
+
+    for uid in sorted(views):
+        visit(uid)
+    return [
+        {
+            "unique_id": uid,
+            "name": views[uid]["name"],
+            "schema": views[uid]["schema"],
+            "alias": views[uid]["alias"],
+        }
+        for uid in ordered
+    ]
+
+
+def _view_state(cur: Any, schema: str, name: str) -> tuple[bool, bool, bool]:
+    """(exists, populated, has a plain unique index)."""
+    cur.execute(
+        """
+        select c.relispopulated,
+               exists (select 1 from pg_index as i
+                       where i.indrelid = c.oid and i.indisunique and i.indisvalid
+                         and i.indpred is null and i.indexprs is null)
+        from pg_class as c join pg_namespace as n on n.oid = c.relnamespace
+        where n.nspname = %s and c.relname = %s and c.relkind = 'm'
+        """,
+        (schema, name),
+    )
+    row = cur.fetchone()
+    if row is None:
+        return False, False, False
+    return True, bool(row[0]), bool(row[1])
+
+
+def refresh_views(settings: Settings, views: list[dict[str, str]], dry_run: bool) -> dict[str, Any]:
+    timings: dict[str, Any] = {}
+    conn = psycopg2.connect(**settings.pg_kwargs())
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            for view in views:
+                exists, populated, unique = _view_state(cur, view["schema"], view["alias"])
+                if not exists:
+                    raise StepFailed(
+                        "materialized views",
+                        f"{view['schema']}.{view['alias']} does not exist; run `ytempire-ops build` once first.",
+                    )
+                concurrently = populated and unique
+                statement = sql.SQL("refresh materialized view {}{}.{}").format(
+                    sql.SQL("concurrently ") if concurrently else sql.SQL(""),
+                    sql.Identifier(view["schema"]),
+                    sql.Identifier(view["alias"]),
+                )
+                text = statement.as_string(conn)
+                if dry_run:
+                    timings[view["name"]] = {"statement": text}
+                    continue
+                started = time.monotonic()
+                cur.execute(statement)
+                timings[view["name"]] = {"statement": text, "seconds": round(time.monotonic() - started, 3)}
+    finally:
+        conn.close()
+    return timings
+
+
+def _dbt_failure(summary: DbtSummary) -> str:
+    failed = summary.failures()
+    if failed:
+        first = failed[0]
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        return f"{first.unique_id}: {(first.message or first.status).splitlines()[0]}{more}"
+    return summary.error or "dbt reported a failure"
+
+
+def refresh(
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    skip_dbt: bool = False,
+    skip_warm: bool = False,
+    statement_timeout_seconds: float | None = None,
+    dbt_vars: str | None = None,
+    progress: Callable[[str], None] = lambda line: None,
+) -> RefreshResult:
+    result = RefreshResult()
+    with statement_timeout(statement_timeout_seconds):
+        started = time.monotonic()
+        lock = psycopg2.connect(**settings.pg_kwargs())
+        lock.autocommit = True
+        try:
+            with lock.cursor() as cur:
+                cur.execute("select pg_try_advisory_lock(%s)", (LOCK_KEY,))
+                acquired = bool(cur.fetchone()[0])
+            result.steps.append(Step("lock", "ok" if acquired else "skipped", time.monotonic() - started))
+            if not acquired:
+                result.exit_code = errors.EXIT_SKIPPED_LOCKED
+                result.error = "another refresh holds the lock; skipped"
+                return result
+            try:
+                _run_steps(settings, result, dry_run, skip_dbt, skip_warm, dbt_vars, progress)
+            except StepFailed as exc:
+                result.steps.append(Step(exc.step, "failed", detail=str(exc)))
+                result.exit_code = exc.exit_code
+                result.error = str(exc)
+            finally:
+                with lock.cursor() as cur:
+                    cur.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
+        finally:
+            lock.close()
+    return result
+
+
+def _timed(result: RefreshResult, name: str, progress: Callable[[str], None]) -> Callable[..., Step]:
+    def run(func: Callable[[], tuple[str, str, dict[str, Any]]]) -> Step:
+        progress(f"{name} ...")
+        started = time.monotonic()
+        status, detail, data = func()
+        step = Step(name, status, time.monotonic() - started, detail, data)
+        result.steps.append(step)
+        progress(f"{name}: {status} in {step.seconds:.2f} s{(' - ' + detail) if detail else ''}")
+        return step
+
+    return run
+
+
+def _run_steps(
+    settings: Settings,
+    result: RefreshResult,
+    dry_run: bool,
+    skip_dbt: bool,
+    skip_warm: bool,
+    dbt_vars: str | None,
+    progress: Callable[[str], None],
+) -> None:
+    extra = ["--vars", dbt_vars] if dbt_vars else []
+
+    def dbt_step() -> tuple[str, str, dict[str, Any]]:
+        command = " ".join(["dbt", *DBT_STEP, *extra])
+        if skip_dbt:
+            return "skipped", "--skip-dbt", {}
+        if dry_run:
+            return "dry-run", f"would run: {command}", {}
+        summary = invoke(DBT_STEP, settings, [*extra, "--quiet"])
+        if not summary.success:
+            raise StepFailed("dbt", _dbt_failure(summary))
+        return "ok", f"{len(summary.nodes)} nodes", {"slowest": summary.as_dict()["slowest"]}
+
+    _timed(result, "dbt", progress)(dbt_step)
+
+    def views_step() -> tuple[str, str, dict[str, Any]]:
+        manifest = settings.project_dir / "target" / "manifest.json"
+        if not manifest.exists():
+            summary = invoke(["parse"], settings, ["--quiet"])
+            if not summary.success:
+                raise StepFailed("materialized views", f"the dbt project does not parse: {summary.error}")
+        timings = refresh_views(settings, materialized_views(manifest), dry_run)
+        return ("dry-run" if dry_run else "ok"), f"{len(timings)} views", timings
+
+    _timed(result, "materialized views", progress)(views_step)
+
+    def retention_step() -> tuple[str, str, dict[str, Any]]:
+        args = ["--args", "{dry_run: true}"] if dry_run else []
+        lines: list[str] = []
+        summary = invoke(
+            ["run-operation", "timescaledb_enforce_retention", *args],
+            settings,
+            [*extra, "--quiet"],
+            callbacks=[jinja_log_collector("timescaledb retention", lines)],
+        )
+        if not summary.success:
+            raise StepFailed("retention", summary.error or "run-operation failed")
+        return ("dry-run" if dry_run else "ok"), "; ".join(lines), {"log": lines}
+
+    _timed(result, "retention", progress)(retention_step)
+
+    def warm_step() -> tuple[str, str, dict[str, Any]]:
+        if skip_warm:
+            return "skipped", "--skip-warm", {}
+        if dry_run:
+            return "dry-run", "would publish every dashboard key", {}
+        from ytempire_ops.warm import RedisUnavailable, warm
+
+        try:
+            warmed = warm(settings)
+        except RedisUnavailable as exc:
+            raise StepFailed(
+                "warm", f"{exc} The database work is kept.", exit_code=errors.EXIT_REDIS_UNAVAILABLE
+            ) from exc
+        return "ok", "", warmed.as_dict()
+
+    _timed(result, "warm", progress)(warm_step)
