@@ -296,7 +296,7 @@ def build(
     settings = Settings.load()
     if target:
         settings.target = target
-    extra: list[str] = ["--quiet"]
+    extra: list[str] = ["--log-level", "none"]
     for value in select or []:
         extra += ["--select", value]
     for value in exclude or []:
@@ -395,11 +395,32 @@ def _print_build_summary(summary: Any) -> None:
             kind, *(str(counts.get(s, 0)) for s in ("success", "pass", "warn", "fail", "error", "skipped"))
         )
     out.print(table)
-    slow = ", ".join(f"{n.unique_id.split('.')[-1]} {n.seconds:.1f}s" for n in summary.slowest(3))
+    slow = ", ".join(f"{n.name} {n.seconds:.1f}s" for n in summary.slowest(3))
     if slow:
         out.print(f"slowest: {slow}", highlight=False)
     for node in summary.failures():
         err.print(f"{node.status}: {node.unique_id}: {node.message}", markup=False, highlight=False)
+
+
+@app.command()
+@handled
+def check(as_json: JsonOption = False) -> None:
+    """The morning checklist: freshness, latest dbt test results, open alerts, quarantine; non-zero on errors."""
+    from ytempire_ops.check import ERROR, run_check
+
+    report = run_check()
+    if as_json:
+        print(json.dumps(report.as_dict(), indent=2, default=str))
+    else:
+        table = Table(title=f"ytempire check: {report.level.upper()}")
+        for column in ("section", "check", "level", "detail"):
+            table.add_column(column)
+        colours = {"ok": "green", "warn": "yellow", "error": "red"}
+        for item in report.items:
+            table.add_row(item.section, item.name, f"[{colours[item.level]}]{item.level}[/]", item.detail)
+        out.print(table)
+    if report.level == ERROR:
+        raise typer.Exit(errors.EXIT_FAILED)
 
 
 # --------------------------------------------------------------------------- doctor, demo

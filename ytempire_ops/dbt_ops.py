@@ -19,6 +19,7 @@ class NodeResult:
     status: str
     seconds: float
     message: str | None = None
+    name: str = ""
 
 
 @dataclass
@@ -136,6 +137,7 @@ def invoke(
                 status=str(item.status),
                 seconds=float(item.execution_time or 0.0),
                 message=item.message if str(item.status) in {"error", "fail", "warn"} else None,
+                name=str(getattr(node, "name", node.unique_id)),
             )
         )
     return summary

@@ -119,7 +119,7 @@ def check_dbt(settings: Settings, report: DoctorReport) -> None:
     report.checks.append(Check("profile", OK, f"profile ytempire, target {settings.target}, from {profiles}"))
     from ytempire_ops.dbt_ops import invoke
 
-    summary = invoke(["parse"], settings, ["--quiet"])
+    summary = invoke(["parse"], settings, ["--log-level", "none"])
     if summary.success:
         report.checks.append(Check("dbt project", OK, f"{settings.project_dir} parses"))
     else:

@@ -254,7 +254,7 @@ def _run_steps(
             return "skipped", "--skip-dbt", {}
         if dry_run:
             return "dry-run", f"would run: {command}", {}
-        summary = invoke(DBT_STEP, settings, [*extra, "--quiet"])
+        summary = invoke(DBT_STEP, settings, [*extra, "--log-level", "none"])
         if not summary.success:
             raise StepFailed("dbt", _dbt_failure(summary))
         return "ok", f"{len(summary.nodes)} nodes", {"slowest": summary.as_dict()["slowest"]}
@@ -264,7 +264,7 @@ def _run_steps(
     def views_step() -> tuple[str, str, dict[str, Any]]:
         manifest = settings.project_dir / "target" / "manifest.json"
         if not manifest.exists():
-            summary = invoke(["parse"], settings, ["--quiet"])
+            summary = invoke(["parse"], settings, ["--log-level", "none"])
             if not summary.success:
                 raise StepFailed("materialized views", f"the dbt project does not parse: {summary.error}")
         timings = refresh_views(settings, materialized_views(manifest), dry_run)
@@ -278,7 +278,7 @@ def _run_steps(
         summary = invoke(
             ["run-operation", "timescaledb_enforce_retention", *args],
             settings,
-            [*extra, "--quiet"],
+            [*extra, "--log-level", "none"],
             callbacks=[jinja_log_collector("timescaledb retention", lines)],
         )
         if not summary.success:

@@ -1,0 +1,153 @@
+"""`ytempire-ops check`: the analyst's morning checklist in one command.
+
+Source freshness (dbt source freshness), the latest dbt test results (kept in
+analytics.dbt_test_results by an on-run-end hook), the open alerts of
+mart_alerts, and quarantine counts when the warehouse has a quarantine relation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import psycopg2
+from psycopg2 import sql
+
+from ytempire_ops.config import Settings
+from ytempire_ops.dbt_ops import invoke
+
+OK, WARN, ERROR = "ok", "warn", "error"
+LEVELS = {OK: 0, WARN: 1, ERROR: 2}
+
+
+@dataclass
+class Item:
+    section: str
+    name: str
+    level: str
+    detail: str
+
+
+@dataclass
+class CheckReport:
+    items: list[Item] = field(default_factory=list)
+
+    @property
+    def level(self) -> str:
+        return max((item.level for item in self.items), key=LEVELS.__getitem__, default=OK)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"level": self.level, "items": [asdict(item) for item in self.items]}
+
+
+def check_freshness(settings: Settings, report: CheckReport) -> None:
+    summary = invoke(["source", "freshness"], settings, ["--log-level", "none"])
+    summary.nodes = [node for node in summary.nodes if node.resource_type == "source"]
+    if not summary.nodes:
+        report.items.append(Item("freshness", "dbt source freshness", ERROR, summary.error or "no result"))
+        return
+    for node in summary.nodes:
+        status = node.status
+        level = OK if status == "pass" else WARN if status == "warn" else ERROR
+        detail = status if status in {"pass", "warn", "error"} else f"{status}: {node.message or ''}".strip()
+        report.items.append(
+            Item("freshness", node.unique_id.removeprefix("source.ytempire_analytics."), level, detail)
+        )
+
+
+def _relation_exists(cur: Any, schema: str, name: str) -> bool:
+    cur.execute("select to_regclass(%s) is not null", (f"{schema}.{name}",))
+    return bool(cur.fetchone()[0])
+
+
+def check_tests(cur: Any, report: CheckReport) -> None:
+    if not _relation_exists(cur, "analytics", "dbt_test_results"):
+        report.items.append(
+            Item("tests", "latest dbt test results", WARN, "no test results yet; run `dbt build`")
+        )
+        return
+    cur.execute(
+        """
+        with latest as (
+            select invocation_id, max(finished_at) as finished_at
+            from analytics.dbt_test_results
+            group by invocation_id
+            order by finished_at desc
+            limit 1
+        )
+        select r.status, r.test_name, l.finished_at
+        from analytics.dbt_test_results as r
+        join latest as l using (invocation_id)
+        order by r.test_name
+        """
+    )
+    rows = cur.fetchall()
+    counts: dict[str, int] = {}
+    for status, _, _ in rows:
+        counts[status] = counts.get(status, 0) + 1
+    finished = rows[0][2].isoformat() if rows else "-"
+    failing = [name for status, name, _ in rows if status in {"fail", "error"}]
+    warning = [name for status, name, _ in rows if status == "warn"]
+    level = ERROR if failing else WARN if warning else OK
+    summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("pass", "warn", "fail", "error", "skipped"))
+    report.items.append(Item("tests", f"latest run at {finished}", level, summary))
+    for name in failing:
+        report.items.append(Item("tests", name, ERROR, "failing"))
+    for name in warning:
+        report.items.append(Item("tests", name, WARN, "warning"))
+
+
+def check_alerts(cur: Any, report: CheckReport) -> None:
+    if not _relation_exists(cur, "analytics", "mart_alerts"):
+        report.items.append(Item("alerts", "mart_alerts", WARN, "not built yet; run `dbt build`"))
+        return
+    cur.execute(
+        """
+        select alert_type, severity, entity_type, entity_id, message
+        from analytics.mart_alerts
+        order by case severity when 'critical' then 0 else 1 end, alert_type, entity_id
+        """
+    )
+    rows = cur.fetchall()
+    if not rows:
+        report.items.append(Item("alerts", "open alerts", OK, "none"))
+    for alert_type, severity, entity_type, entity_id, message in rows:
+        level = ERROR if severity == "critical" else WARN
+        report.items.append(Item("alerts", f"{alert_type} {entity_type}:{entity_id}", level, message))
+
+
+def check_quarantine(cur: Any, report: CheckReport) -> None:
+    cur.execute(
+        """
+        select table_schema, table_name from information_schema.tables
+        where table_schema in ('analytics', 'intermediate', 'staging') and table_name like 'quarantine%%'
+        order by 1, 2
+        """
+    )
+    for schema, name in cur.fetchall():
+        cur.execute(
+            sql.SQL("select source_table, reason, count(*) from {}.{} group by 1, 2 order by 1, 2").format(
+                sql.Identifier(schema), sql.Identifier(name)
+            )
+        )
+        rows = cur.fetchall()
+        if not rows:
+            report.items.append(Item("quarantine", f"{schema}.{name}", OK, "empty"))
+        for source_table, reason, count in rows:
+            report.items.append(Item("quarantine", f"{source_table}: {reason}", WARN, f"{count:,} rows"))
+
+
+def run_check(settings: Settings | None = None) -> CheckReport:
+    settings = settings or Settings.load()
+    report = CheckReport()
+    conn = psycopg2.connect(**settings.pg_kwargs())
+    try:
+        conn.set_session(readonly=True, autocommit=True)
+        check_freshness(settings, report)
+        with conn.cursor() as cur:
+            check_tests(cur, report)
+            check_alerts(cur, report)
+            check_quarantine(cur, report)
+    finally:
+        conn.close()
+    return report
