@@ -19,6 +19,7 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+from psycopg2 import sql
 
 from ytempire_ops import stack
 
@@ -128,3 +129,26 @@ def warehouse(test_stack: StackHandle) -> Warehouse:
     assert generated.returncode == 0, generated.stderr
     built = run_dbt(["build", "--vars", f"{{as_of: '{AS_OF}'}}"], env)
     return Warehouse(dbname=dbname, env=env, build=built)
+
+
+def table_digest(cur: psycopg2.extensions.cursor, schema: str, name: str) -> tuple[int, str]:
+    """(row count, md5 of every row's text in a stable order) of a relation."""
+    cur.execute(
+        sql.SQL(
+            "select count(*), md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from {}.{} as t"
+        ).format(sql.Identifier(schema), sql.Identifier(name))
+    )
+    count, digest = cur.fetchone()
+    return int(count), str(digest)
+
+
+def duplicate_grain_rows(
+    cur: psycopg2.extensions.cursor, schema: str, name: str, grain: tuple[str, ...]
+) -> int:
+    columns = sql.SQL(", ").join(sql.Identifier(column) for column in grain)
+    cur.execute(
+        sql.SQL(
+            "select count(*) from (select {c} from {s}.{t} group by {c} having count(*) > 1) as d"
+        ).format(c=columns, s=sql.Identifier(schema), t=sql.Identifier(name))
+    )
+    return int(cur.fetchone()[0])

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from conftest import AS_OF, StackHandle, Warehouse, new_database, run_cli, run_dbt
+from conftest import (
+    AS_OF,
+    StackHandle,
+    Warehouse,
+    duplicate_grain_rows,
+    new_database,
+    run_cli,
+    run_dbt,
+    table_digest,
+)
 
 FACTS = ("fact_video_performance", "fact_costs", "fact_revenue", "fact_channel_daily")
 MARTS = (
@@ -27,15 +36,8 @@ GRAINS = {
 
 def checksums(conn, relations: tuple[str, ...]) -> dict[str, tuple[int, str]]:
     """(row count, md5 of all rows in a stable order) per analytics relation."""
-    out = {}
     with conn.cursor() as cur:
-        for name in relations:
-            cur.execute(
-                f"select count(*), md5(coalesce(string_agg(t::text, '|' order by t::text), '')) "  # noqa: S608
-                f"from analytics.{name} as t"
-            )
-            out[name] = cur.fetchone()
-    return out
+        return {name: table_digest(cur, "analytics", name) for name in relations}
 
 
 def as_of_vars(as_of: str) -> list[str]:
@@ -97,11 +99,7 @@ def test_append_adds_exactly_the_new_polls(test_stack: StackHandle, incremental_
         cur.execute("select count(*) from analytics.fact_video_performance")
         after_rows = cur.fetchone()[0]
         for fact, grain in GRAINS.items():
-            cols = ", ".join(grain)
-            cur.execute(
-                f"select count(*) from (select {cols} from analytics.{fact} group by {cols} having count(*) > 1) d"  # noqa: S608
-            )
-            assert cur.fetchone()[0] == 0, f"duplicate grain rows in {fact}"
+            assert duplicate_grain_rows(cur, "analytics", fact, grain) == 0, f"duplicate grain rows in {fact}"
         # Deltas of the whole history equal those of a rebuild from scratch.
         cur.execute(
             "select md5(string_agg(concat_ws(',', video_id, captured_at, views_delta, likes_delta, comments_delta,"
@@ -190,7 +188,9 @@ def test_facts_join_the_dimension_version_valid_at_the_event(test_stack: StackHa
         assert cur.fetchone()[0] == 2
 
     # A rebuild from scratch joins the same versions: the join is by validity, not by load time.
-    rebuilt = run_dbt(["build", "--full-refresh", "--exclude", "resource_type:snapshot", *as_of_vars(later)], env)
+    rebuilt = run_dbt(
+        ["build", "--full-refresh", "--exclude", "resource_type:snapshot", *as_of_vars(later)], env
+    )
     assert rebuilt.returncode == 0, rebuilt.stdout[-5000:]
     assert joined_versions() == versions
     conn.close()

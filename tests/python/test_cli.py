@@ -1,0 +1,252 @@
+"""ytempire-ops as cron and analysts run it: exit codes, one-sentence errors, refresh's guarantees."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timedelta
+
+import psycopg2
+import pytest
+import redis
+from conftest import AS_OF, StackHandle, new_database, run_cli, run_dbt, table_digest
+
+from ytempire_ops.refresh import LOCK_KEY
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def one_sentence(stderr: str) -> str:
+    lines = [line for line in stderr.strip().splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+def test_unknown_option_is_a_usage_error() -> None:
+    result = run_cli(["refresh", "--no-such-option"], {"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 2
+    assert "No such option" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [["generate", "--days", "1"], ["refresh"], ["check"], ["warm"]])
+def test_unreachable_postgres_is_one_sentence_and_exit_1(test_stack: StackHandle, command: list[str]) -> None:
+    port = free_port()
+    result = run_cli(command, test_stack.env(YTEMPIRE_PG_PORT=str(port)))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"cannot reach PostgreSQL at 127.0.0.1:{port}" in one_sentence(result.stderr)
+
+
+def test_debug_shows_the_traceback(test_stack: StackHandle) -> None:
+    result = run_cli(["--debug", "refresh"], test_stack.env(YTEMPIRE_PG_PORT=str(free_port())))
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr
+
+
+def test_bad_as_of_is_one_sentence(test_stack: StackHandle) -> None:
+    result = run_cli(["generate", "--as-of", "yesterday"], test_stack.env())
+    assert result.returncode == 1
+    assert "is not an ISO 8601 timestamp" in one_sentence(result.stderr)
+
+
+def test_doctor_reports_every_service(test_stack: StackHandle) -> None:
+    result = run_cli(["doctor", "--json"], test_stack.env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+    assert set(checks) == {"postgres", "timescaledb", "redis", "profile", "dbt project"}
+    assert checks["postgres"]["level"] == "OK" and checks["redis"]["level"] == "OK"
+    assert "license apache" in checks["timescaledb"]["detail"] or checks["timescaledb"]["level"] == "OK"
+
+    down = run_cli(
+        ["doctor", "--json"], test_stack.env(YTEMPIRE_REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    )
+    assert down.returncode == 1
+    redis_check = next(c for c in json.loads(down.stdout)["checks"] if c["name"] == "redis")
+    assert redis_check["level"] == "FAIL" and redis_check["fix"]
+
+
+@pytest.fixture(scope="module")
+def ops_db(test_stack: StackHandle) -> tuple[str, dict[str, str]]:
+    """A built warehouse of its own: these tests append data and refresh it."""
+    dbname, _ = new_database(test_stack, "ops")
+    env = test_stack.db_env(dbname, YTEMPIRE_REDIS_PREFIX=f"{dbname}:")
+    generated = run_cli(["generate", "--scale", "0.05", "--days", "2", "--seed", "9", "--as-of", AS_OF], env)
+    assert generated.returncode == 0, generated.stderr
+    built = run_cli(["build", "--vars", f"{{as_of: '{AS_OF}'}}"], env)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    return dbname, env
+
+
+def snapshot_state(test_stack: StackHandle, dbname: str, prefix: str) -> dict[str, object]:
+    """Row counts and contents' digests of every analytics relation, and every Redis key with its value."""
+    conn = test_stack.connect(dbname)
+    state: dict[str, object] = {}
+    with conn.cursor() as cur:
+        cur.execute(
+            "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+            "where n.nspname = 'analytics' and c.relkind in ('r', 'm', 'p') and c.relname <> 'dbt_test_results'"
+        )
+        for (name,) in cur.fetchall():
+            state[name] = table_digest(cur, "analytics", name)
+    conn.close()
+    client = redis.Redis.from_url(test_stack.state["redis"]["url"])
+    state["redis"] = {key: client.get(key) for key in sorted(client.scan_iter(f"{prefix}*"))}
+    return state
+
+
+def test_refresh_happy_path_prints_each_step_timed(test_stack: StackHandle, ops_db) -> None:
+    dbname, env = ops_db
+    appended = run_cli(["generate", "--append-minutes", "5"], env)
+    assert appended.returncode == 0, appended.stderr
+    later = (datetime.fromisoformat(AS_OF) + timedelta(minutes=5)).isoformat()
+    result = run_cli(["refresh", "--json", "--vars", f"{{as_of: '{later}'}}"], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert [s["name"] for s in report["steps"]] == ["lock", "dbt", "materialized views", "retention", "warm"]
+    assert all(s["status"] == "ok" for s in report["steps"]), report
+    assert all(s["seconds"] >= 0 for s in report["steps"])
+    assert set(report["steps"][2]["data"]) == {"video_performance_hourly", "channel_performance_daily"}
+    assert all("concurrently" in v["statement"] for v in report["steps"][2]["data"].values())
+    client = redis.Redis.from_url(test_stack.state["redis"]["url"])
+    assert client.exists(f"{dbname}:dashboard:overview")
+
+
+def test_dry_run_changes_nothing(test_stack: StackHandle, ops_db) -> None:
+    dbname, env = ops_db
+    appended = run_cli(["generate", "--append-minutes", "5"], env)
+    assert appended.returncode == 0, appended.stderr
+    before = snapshot_state(test_stack, dbname, f"{dbname}:")
+    result = run_cli(["refresh", "--dry-run"], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "would run: dbt build --selector time_series" in result.stdout
+    assert "would run: refresh materialized view concurrently" in result.stdout
+    assert snapshot_state(test_stack, dbname, f"{dbname}:") == before
+
+
+def test_refresh_while_another_holds_the_lock_is_skipped(test_stack: StackHandle, ops_db) -> None:
+    dbname, env = ops_db
+    holder = test_stack.connect(dbname)
+    holder.autocommit = True
+    with holder.cursor() as cur:
+        cur.execute("select pg_advisory_lock(%s)", (LOCK_KEY,))
+    try:
+        result = run_cli(["refresh"], env)
+    finally:
+        holder.close()
+    assert result.returncode == 75, result.stdout + result.stderr
+    assert "another refresh holds the lock" in one_sentence(result.stderr)
+
+
+def test_two_refreshes_started_together_run_once(ops_db) -> None:
+    _, env = ops_db
+    command = [sys.executable, "-m", "ytempire_ops.cli", "refresh", "--skip-warm"]
+    procs = [
+        subprocess.Popen(
+            command,
+            env=env,
+            cwd=tempfile.gettempdir(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    codes = sorted(proc.wait(timeout=600) for proc in procs)
+    for proc in procs:
+        proc.stdout.close()
+        proc.stderr.close()
+    assert codes == [0, 75]
+
+
+def test_redis_down_keeps_the_database_work(test_stack: StackHandle, ops_db) -> None:
+    dbname, env = ops_db
+    appended = run_cli(["generate", "--append-minutes", "60"], env)
+    assert appended.returncode == 0, appended.stderr
+    later = (datetime.fromisoformat(AS_OF) + timedelta(minutes=75)).isoformat()
+    down_env = dict(env, YTEMPIRE_REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    result = run_cli(["refresh", "--vars", f"{{as_of: '{later}'}}"], down_env)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "Redis" in one_sentence(result.stderr)
+    conn = test_stack.connect(dbname)
+    with conn.cursor() as cur:
+        # The facts took the new polls and the materialized view was refreshed from them.
+        cur.execute("select max(captured_at) from analytics.fact_video_performance")
+        newest_poll = cur.fetchone()[0]
+        cur.execute("select max(captured_at) from raw.video_metrics")
+        assert newest_poll == cur.fetchone()[0]
+        cur.execute(
+            "select count(*) from (select video_id, date_trunc('hour', captured_at) "
+            "from analytics.fact_video_performance group by 1, 2) as hours"
+        )
+        expected_hours = cur.fetchone()[0]
+        cur.execute("select count(*) from analytics.video_performance_hourly")
+        assert cur.fetchone()[0] == expected_hours
+    conn.close()
+
+
+def test_build_json_summary_and_failure_exit(ops_db) -> None:
+    _, env = ops_db
+    result = run_cli(["build", "--select", "stg_platform__users", "--json"], env)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["success"] is True and summary["counts"]["model"] == {"success": 1}
+    assert summary["counts"]["test"]["pass"] >= 2
+    failed = run_cli(
+        ["build", "--select", "stg_platform__users", "--json"], dict(env, YTEMPIRE_PG_PASSWORD="wrong")
+    )
+    assert failed.returncode == 1
+    assert json.loads(failed.stdout)["success"] is False
+
+
+def test_check_reports_freshness_tests_and_alerts(ops_db) -> None:
+    _, env = ops_db
+    result = run_cli(["check", "--json"], env)
+    report = json.loads(result.stdout)
+    sections = {item["section"] for item in report["items"]}
+    assert {"freshness", "tests", "alerts"} <= sections
+    # The generated history ends at a fixed instant in the past: video_metrics is stale, an error.
+    freshness = {i["name"]: i["level"] for i in report["items"] if i["section"] == "freshness"}
+    assert freshness["youtube.video_metrics"] == "error"
+    assert report["level"] == "error" and result.returncode == 1
+
+
+def test_check_passes_freshness_on_current_data(test_stack: StackHandle) -> None:
+    dbname, _ = new_database(test_stack, "fresh")
+    env = test_stack.db_env(dbname)
+    now = datetime.now().astimezone().replace(second=0, microsecond=0).isoformat()
+    generated = run_cli(["generate", "--scale", "0.02", "--days", "1", "--as-of", now], env)
+    assert generated.returncode == 0, generated.stderr
+    result = run_cli(["check", "--json"], env)
+    freshness = {
+        i["name"]: i["level"] for i in json.loads(result.stdout)["items"] if i["section"] == "freshness"
+    }
+    assert freshness["youtube.video_metrics"] == "ok", result.stdout
+
+
+def test_reporter_cannot_be_used_to_build(test_stack: StackHandle, ops_db) -> None:
+    dbname, env = ops_db
+    pg = test_stack.state["postgres"]
+    conn = psycopg2.connect(
+        host=pg["host"],
+        port=pg["port"],
+        user=pg["reporter_user"],
+        password=pg["reporter_password"],
+        dbname=dbname,
+    )
+    with conn.cursor() as cur:
+        cur.execute("select count(*) from analytics.mart_executive_overview")
+        assert cur.fetchone()[0] == 1
+    conn.close()
+    as_reporter = dict(
+        env, YTEMPIRE_PG_USER=pg["reporter_user"], YTEMPIRE_PG_PASSWORD=pg["reporter_password"]
+    )
+    result = run_dbt(["run", "--select", "stg_platform__users"], as_reporter)
+    assert result.returncode != 0
+    assert "permission denied" in result.stdout
