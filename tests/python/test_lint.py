@@ -13,7 +13,16 @@ BIN = Path(sys.executable).parent
 
 def test_sqlfluff_lints_the_whole_project_clean(test_stack: StackHandle) -> None:
     result = subprocess.run(
-        [str(BIN / "sqlfluff"), "lint", "models", "tests/singular", "analyses", "snapshots", "--processes", "2"],
+        [
+            str(BIN / "sqlfluff"),
+            "lint",
+            "models",
+            "tests/singular",
+            "analyses",
+            "snapshots",
+            "--processes",
+            "2",
+        ],
         cwd=PROJECT_DIR,
         env=test_stack.env(),
         capture_output=True,
