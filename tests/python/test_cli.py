@@ -97,7 +97,7 @@ def snapshot_state(test_stack: StackHandle, dbname: str, prefix: str) -> dict[st
             state[name] = table_digest(cur, "analytics", name)
     conn.close()
     client = redis.Redis.from_url(test_stack.state["redis"]["url"])
-    state["redis"] = {key: client.get(key) for key in sorted(client.scan_iter(f"{prefix}*"))}
+    state["redis"] = {key: client.dump(key) for key in sorted(client.scan_iter(f"{prefix}*"))}
     return state
 
 
