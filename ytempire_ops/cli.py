@@ -278,6 +278,24 @@ def _progress_printer(as_json: bool) -> tuple[Any, Any]:
     return on_line, nullcontext()
 
 
+def _print_build_summary(summary: Any) -> None:
+    table = Table(
+        title=f"dbt {summary.command}: {'OK' if summary.success else 'FAILED'} in {summary.seconds:.1f} s"
+    )
+    table.add_column("resource")
+    statuses = ("success", "pass", "warn", "fail", "error", "skipped")
+    for status in statuses:
+        table.add_column(status, justify="right")
+    for kind, counts in summary.counts().items():
+        table.add_row(kind, *(str(counts.get(s, 0)) for s in statuses))
+    out.print(table)
+    slow = ", ".join(f"{n.name} {n.seconds:.1f}s" for n in summary.slowest(3))
+    if slow:
+        out.print(f"slowest: {slow}", highlight=False)
+    for node in summary.failures():
+        err.print(f"{node.status}: {node.unique_id}: {node.message}", markup=False, highlight=False)
+
+
 @app.command()
 @handled
 def build(
@@ -372,34 +390,37 @@ def refresh(
 
 @app.command()
 @handled
-def warm(as_json: JsonOption = False) -> None:
-    """Publish every Redis dashboard key from the marts, atomically."""
+def warm(
+    prefix: Annotated[
+        str | None,
+        typer.Option("--prefix", help="Key namespace (default $YTEMPIRE_REDIS_PREFIX or ytempire:)."),
+    ] = None,
+    refresh_interval: Annotated[
+        int | None,
+        typer.Option("--refresh-interval", help="Seconds between refreshes; TTLs are at least twice this."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Publish every Redis dashboard key from the marts, all of them at once."""
     from ytempire_ops.warm import warm as run_warm
 
-    result = run_warm(Settings.load())
+    result = run_warm(Settings.load(), prefix=prefix, refresh_interval_seconds=refresh_interval)
+    data = result.as_dict()
     if as_json:
-        print(json.dumps(result.as_dict(), indent=2, default=str))
-    else:
-        out.print(json.dumps(result.as_dict(), default=str), markup=False, highlight=False)
-
-
-def _print_build_summary(summary: Any) -> None:
-    table = Table(
-        title=f"dbt {summary.command}: {'OK' if summary.success else 'FAILED'} in {summary.seconds:.1f} s"
-    )
-    table.add_column("resource")
-    for status in ("success", "pass", "warn", "fail", "error", "skipped"):
-        table.add_column(status, justify="right")
-    for kind, counts in summary.counts().items():
-        table.add_row(
-            kind, *(str(counts.get(s, 0)) for s in ("success", "pass", "warn", "fail", "error", "skipped"))
-        )
+        print(json.dumps(data, indent=2, default=str))
+        return
+    table = Table(title=f"warmed generation {data['generation_id']} (as_of {data['as_of']})")
+    for column in ("class", "keys", "ttl s"):
+        table.add_column(column)
+    for ttl_class, count in data["keys"].items():
+        table.add_row(ttl_class, str(count), str(data["ttls"].get(ttl_class, "-")))
     out.print(table)
-    slow = ", ".join(f"{n.name} {n.seconds:.1f}s" for n in summary.slowest(3))
-    if slow:
-        out.print(f"slowest: {slow}", highlight=False)
-    for node in summary.failures():
-        err.print(f"{node.status}: {node.unique_id}: {node.message}", markup=False, highlight=False)
+    timings = ", ".join(f"{name} {value * 1000:.0f} ms" for name, value in data["seconds"].items())
+    out.print(
+        f"{data['keys_written']} keys, {data['bytes_written']:,} bytes, {data['deleted_keys']} stale keys deleted; {timings}",
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command()
@@ -463,6 +484,20 @@ def demo() -> None:
     out.print(table)
     if not result.build.success:
         raise typer.Exit(errors.EXIT_FAILED)
+    for step in result.refresh.steps:
+        out.print(
+            f"refresh {step.name:<20} {step.status:<8} {step.seconds:7.2f} s", markup=False, highlight=False
+        )
+    if result.refresh.exit_code != errors.EXIT_OK:
+        err.print(f"error: {result.refresh.error}", markup=False, highlight=False)
+        raise typer.Exit(result.refresh.exit_code)
+    overview = result.overview
+    table = Table(title=f"executive overview read back from Redis (as_of {overview.get('as_of')})")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in overview.get("data", {}).items():
+        table.add_row(name, str(value))
+    out.print(table)
 
 
 def main() -> None:

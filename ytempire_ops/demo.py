@@ -11,6 +11,7 @@ from psycopg2 import sql
 from ytempire_ops import stack
 from ytempire_ops.config import Settings
 from ytempire_ops.dbt_ops import DbtSummary, invoke
+from ytempire_ops.refresh import RefreshResult, refresh
 
 DEMO_SCALE = 0.2
 DEMO_DAYS = 7
@@ -23,6 +24,8 @@ class DemoResult:
     generated_rows: dict[str, int] | None
     build: DbtSummary
     relations: list[tuple[str, str, str, int]] = field(default_factory=list)
+    refresh: RefreshResult = field(default_factory=RefreshResult)
+    overview: dict = field(default_factory=dict)
 
 
 def relation_counts(conn: psycopg2.extensions.connection) -> list[tuple[str, str, str, int]]:
@@ -74,12 +77,21 @@ def run_demo(progress: Callable[[str], None]) -> DemoResult:
             result = generate(conn, scale=DEMO_SCALE, days=DEMO_DAYS, seed=42, progress=progress)
             generated = dict(result.rows)
         progress("dbt build")
-        build = invoke(["build"], settings)
-        return DemoResult(
+        build = invoke(["build"], settings, ["--log-level", "none"])
+        result = DemoResult(
             stack_actions=status.actions,
             generated_rows=generated,
             build=build,
             relations=relation_counts(conn),
         )
+        if not build.success:
+            return result
+        progress("refresh: time-series models, materialized views, retention, warm")
+        result.refresh = refresh(settings, progress=progress)
+        if result.refresh.exit_code == 0:
+            from ytempire_ops.warm import read_overview
+
+            result.overview = read_overview(settings)
+        return result
     finally:
         conn.close()

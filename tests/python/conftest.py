@@ -59,7 +59,10 @@ class StackHandle:
         return self.env(YTEMPIRE_PG_DBNAME=dbname, **overrides)
 
     def connect(self, dbname: str | None = None) -> psycopg2.extensions.connection:
-        return psycopg2.connect(**stack.builder_kwargs(self.state, dbname))
+        """An autocommit connection: a test's reads never hold locks that a dbt run it starts would wait on."""
+        conn = psycopg2.connect(**stack.builder_kwargs(self.state, dbname))
+        conn.autocommit = True
+        return conn
 
 
 @pytest.fixture(scope="session")

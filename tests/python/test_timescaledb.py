@@ -94,7 +94,8 @@ def tsdb_db(test_stack: StackHandle) -> tuple[str, dict[str, str]]:
     generated = run_cli(["generate", "--scale", "0.05", "--days", "4", "--seed", "3", "--as-of", AS_OF], env)
     assert generated.returncode == 0, generated.stderr
     built = run_dbt(
-        ["build", "--select", "+fact_video_performance", "+fact_costs", "--vars", f"{{as_of: '{AS_OF}'}}"],
+        ["build", "--select", "+fact_video_performance", "+fact_costs", "--indirect-selection", "cautious"]
+        + ["--vars", f"{{as_of: '{AS_OF}'}}"],
         env,
     )
     assert built.returncode == 0, built.stdout[-3000:]
