@@ -91,6 +91,16 @@ touched_range as (
 
 ),
 
+{% else %}
+
+touched_range as (
+
+    select
+        cast('-infinity' as date) as first_date,
+        cast('infinity' as date) as last_date
+
+),
+
 {% endif %}
 
 performance_daily as (
@@ -106,12 +116,10 @@ performance_daily as (
         sum(performance.subscribers_gained_delta - performance.subscribers_lost_delta) as subscribers_net,
         max(performance.changed_at) as performance_changed_at
     from performance
-    {% if is_incremental() %}
     cross join touched_range
     where
         performance.captured_at >= cast(touched_range.first_date as timestamp) at time zone 'UTC'
         and performance.captured_at < cast(touched_range.last_date + 1 as timestamp) at time zone 'UTC'
-    {% endif %}
     group by performance.channel_id, cast(performance.captured_at at time zone 'UTC' as date)
 
 ),
@@ -124,15 +132,11 @@ costs_daily as (
         sum(costs.total_cost_cents) as cost_cents,
         max(costs.ingested_at) as costs_ingested_at
     from costs
-    {% if is_incremental() %}
     cross join touched_range
-    {% endif %}
     where
         costs.channel_id is not null
-        {% if is_incremental() %}
         and costs.incurred_at >= cast(touched_range.first_date as timestamp) at time zone 'UTC'
         and costs.incurred_at < cast(touched_range.last_date + 1 as timestamp) at time zone 'UTC'
-        {% endif %}
     group by costs.channel_id, cast(costs.incurred_at at time zone 'UTC' as date)
 
 ),
@@ -145,14 +149,10 @@ revenue_daily as (
         sum(revenue.total_revenue_cents) as revenue_cents,
         max(revenue.reported_at) as revenue_reported_at
     from revenue
-    {% if is_incremental() %}
     cross join touched_range
-    {% endif %}
     where
         revenue.channel_id is not null
-        {% if is_incremental() %}
         and revenue.revenue_date between touched_range.first_date and touched_range.last_date
-        {% endif %}
     group by revenue.channel_id, revenue.revenue_date
 
 ),
