@@ -65,9 +65,31 @@ class StackHandle:
         return conn
 
 
+def _remove_abandoned_stacks() -> None:
+    """Stop and remove throwaway stacks of earlier sessions that were killed before their teardown."""
+    for home in Path(tempfile.gettempdir()).glob("ytempire-test-*"):
+        try:
+            owner = int((home / "owner.pid").read_text())
+        except (OSError, ValueError):
+            continue
+        try:
+            os.kill(owner, 0)
+            continue  # its session still runs
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        try:
+            stack.down(home)
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def test_stack() -> Iterator[StackHandle]:
+    _remove_abandoned_stacks()
     home = Path(tempfile.mkdtemp(prefix="ytempire-test-"))
+    (home / "owner.pid").write_text(str(os.getpid()))
     try:
         stack.up(home, ephemeral=True)
         yield StackHandle(home=home, state=stack.load_state(home))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import pytest
@@ -194,3 +195,26 @@ def test_facts_join_the_dimension_version_valid_at_the_event(test_stack: StackHa
     assert rebuilt.returncode == 0, rebuilt.stdout[-5000:]
     assert joined_versions() == versions
     conn.close()
+
+
+def test_docs_generate_documents_every_model(warehouse: Warehouse, tmp_path) -> None:
+    result = run_dbt(["docs", "generate", "--target-path", str(tmp_path)], warehouse.env)
+    assert result.returncode == 0, result.stdout[-3000:]
+    catalog = json.loads((tmp_path / "catalog.json").read_text())
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    documented = {node["name"] for node in catalog["nodes"].values()}
+    assert {
+        "fact_video_performance",
+        "dim_channel",
+        "mart_executive_overview",
+        "video_performance_hourly",
+    } <= documented
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    assert all(n["description"].strip() for n in models), [
+        n["name"] for n in models if not n["description"].strip()
+    ]
+    assert all("Grain:" in n["description"] or "grain" in n["description"].lower() for n in models), [
+        n["name"] for n in models if "grain" not in n["description"].lower()
+    ]
+    exposures = {e["name"] for e in manifest["exposures"].values()}
+    assert len(exposures) >= 7
