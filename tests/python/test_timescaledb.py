@@ -93,11 +93,8 @@ def tsdb_db(test_stack: StackHandle) -> tuple[str, dict[str, str]]:
     env = test_stack.db_env(dbname)
     generated = run_cli(["generate", "--scale", "0.05", "--days", "4", "--seed", "3", "--as-of", AS_OF], env)
     assert generated.returncode == 0, generated.stderr
-    built = run_dbt(
-        ["build", "--select", "+fact_video_performance", "+fact_costs", "--indirect-selection", "cautious"]
-        + ["--vars", f"{{as_of: '{AS_OF}'}}"],
-        env,
-    )
+    facts = ["--select", "+fact_video_performance", "+fact_costs", "--indirect-selection", "cautious"]
+    built = run_dbt(["build", *facts, "--vars", f"{{as_of: '{AS_OF}'}}"], env)
     assert built.returncode == 0, built.stdout[-3000:]
     assert "create_hypertable('analytics.fact_video_performance'" in built.stdout
     return dbname, env
