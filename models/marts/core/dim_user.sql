@@ -1,7 +1,7 @@
 {#
-    One row per version of a user (SCD2), from users_snapshot.
-    dim_channel repeats this logic line by line (keep the two in step); how
-    snapshot rows become versions that tile time is described in _core__dims.yml.
+    One row per version of a user (SCD2), from users_snapshot. Snapshot rows
+    become versions through the macro scd2_version_ctes (rules in
+    _core__models.yml).
 #}
 
 with
@@ -28,73 +28,7 @@ snapshot_rows as (
 
 ),
 
-ordered as (
-
-    -- the order in which dbt wrote the versions: the open row last, closed rows by
-    -- the later of their two bounds (robust to a restore carrying a stale
-    -- updated_at), a version before the deletion marker that closed it
-    select
-        *,
-        row_number() over (
-            partition by user_id
-            order by
-                dbt_valid_to is null,
-                greatest(dbt_valid_from, dbt_valid_to),
-                is_deleted,
-                dbt_valid_from,
-                dbt_scd_id
-        ) as version_number
-    from snapshot_rows
-
-),
-
-started as (
-
-    -- the first version starts at created_at (or -infinity when unknown) so that
-    -- events before the first snapshot still find it; later versions never start
-    -- before an earlier one
-    select
-        *,
-        case
-            when version_number > 1
-                then max(dbt_valid_from) over (
-                    partition by user_id
-                    order by version_number
-                    rows between unbounded preceding and current row
-                )
-            when created_at is null then cast('-infinity' as timestamptz)
-            else least(dbt_valid_from, created_at)
-        end as valid_from
-    from ordered
-
-),
-
-bounded as (
-
-    select
-        *,
-        lead(valid_from) over (partition by user_id order by version_number) as next_valid_from
-    from started
-
-),
-
-kept as (
-
-    -- a version that the next one starts at the same instant lasts no time: drop it
-    select *
-    from bounded
-    where next_valid_from is null or next_valid_from > valid_from
-
-),
-
-tiled as (
-
-    select
-        *,
-        lead(valid_from) over (partition by user_id order by version_number) as valid_to
-    from kept
-
-),
+{{ scd2_version_ctes('snapshot_rows', 'user_id') }}
 
 final as (
 
