@@ -206,6 +206,9 @@ def generate(
     ] = None,
     raw_schema: Annotated[str, typer.Option("--raw-schema", help="Schema of the raw tables.")] = "raw",
     as_json: JsonOption = False,
+    anomalies: Annotated[
+        bool, typer.Option("--anomalies", help="Add every class of bad raw row (docs/data_quality.md).")
+    ] = False,
 ) -> None:
     """Create the raw tables (if absent) and load synthetic data with COPY."""
     from ytempire_ops.generate import generate as run_generate
@@ -227,6 +230,7 @@ def generate(
             raw_schema=raw_schema,
             append_minutes=append_minutes,
             progress=progress,
+            anomalies=anomalies,
         )
     finally:
         conn.close()
@@ -449,9 +453,19 @@ def check(as_json: JsonOption = False) -> None:
 
 @app.command()
 @handled
-def doctor(as_json: JsonOption = False) -> None:
-    """Check PostgreSQL, TimescaleDB (version, license), Redis, the dbt project and the profile."""
-    from ytempire_ops.doctor import run_doctor
+def doctor(
+    ddl: Annotated[
+        bool,
+        typer.Option("--ddl", help="Print the TimescaleDB statements per model and license; run nothing."),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Check PostgreSQL, TimescaleDB (version, license, hypertables), Redis, the dbt project and the profile."""
+    from ytempire_ops.doctor import run_doctor, timescaledb_ddl
+
+    if ddl:
+        print(timescaledb_ddl(Settings.load()))
+        return
 
     report = run_doctor()
     if as_json:

@@ -77,6 +77,16 @@ def base_args(settings: Settings) -> list[str]:
 ProgressCallback = Callable[[int, int, str, str], None]
 
 
+def jinja_print_collector(lines: list[str]) -> Callable[[Any], None]:
+    """A dbt event callback that keeps what `{{ print(...) }}` printed."""
+
+    def on_event(event: Any) -> None:
+        if event.info.name == "PrintEvent":
+            lines.append(event.data.msg)
+
+    return on_event
+
+
 def jinja_log_collector(prefix: str, lines: list[str]) -> Callable[[Any], None]:
     """A dbt event callback that keeps the messages of `{{ log(..., info=true) }}` starting with prefix."""
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import psycopg2
 import redis
 
 from ytempire_ops.config import Settings
+from ytempire_ops.errors import UserError
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 
@@ -84,7 +86,35 @@ def check_postgres(settings: Settings, report: DoctorReport) -> None:
                         "Use Timescale's community build ('timescale' license) in production.",
                     )
                 )
+            report.checks.extend(hypertable_checks(cur))
     conn.close()
+
+
+def hypertable_checks(cur: Any) -> list[Check]:
+    """One line per hypertable: chunk interval, chunk count, compression and jobs (timescaledb_information)."""
+    cur.execute(
+        """
+        select h.hypertable_schema || '.' || h.hypertable_name,
+               d.column_name, d.time_interval::text, h.num_chunks, h.compression_enabled,
+               coalesce((select string_agg(j.proc_name || ' ' || coalesce(j.config::text, ''), '; ' order by j.job_id)
+                         from timescaledb_information.jobs as j
+                         where j.hypertable_schema = h.hypertable_schema
+                           and j.hypertable_name = h.hypertable_name), 'none')
+        from timescaledb_information.hypertables as h
+        join timescaledb_information.dimensions as d
+          on d.hypertable_schema = h.hypertable_schema and d.hypertable_name = h.hypertable_name
+        order by 1
+        """
+    )
+    return [
+        Check(
+            f"hypertable {name}",
+            OK,
+            f"time column {column}, chunk interval {interval}, {chunks} chunks, "
+            f"compression {'on' if compressed else 'off'}, jobs: {jobs}",
+        )
+        for name, column, interval, chunks, compressed, jobs in cur.fetchall()
+    ]
 
 
 def check_redis(settings: Settings, report: DoctorReport) -> None:
@@ -131,6 +161,25 @@ def check_dbt(settings: Settings, report: DoctorReport) -> None:
                 "Run `dbt parse` in the project directory and fix the file it names.",
             )
         )
+
+
+def timescaledb_ddl(
+    settings: Settings, models: tuple[str, ...] = ("fact_video_performance", "fact_costs")
+) -> str:
+    """The statements the TimescaleDB macros would run for each model under each license, run nowhere."""
+    from ytempire_ops.dbt_ops import invoke, jinja_print_collector
+
+    lines: list[str] = []
+    for model in models:
+        summary = invoke(
+            ["run-operation", "timescaledb_show_ddl", "--args", f"{{model: {model}}}"],
+            settings,
+            ["--log-level", "none"],
+            callbacks=[jinja_print_collector(lines)],
+        )
+        if not summary.success:
+            raise UserError(f"could not render the TimescaleDB DDL of {model}: {summary.error}")
+    return "\n".join(lines)
 
 
 def run_doctor(settings: Settings | None = None) -> DoctorReport:

@@ -60,7 +60,7 @@ def test_doctor_reports_every_service(test_stack: StackHandle) -> None:
     result = run_cli(["doctor", "--json"], test_stack.env())
     assert result.returncode == 0, result.stdout + result.stderr
     checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
-    assert set(checks) == {"postgres", "timescaledb", "redis", "profile", "dbt project"}
+    assert {"postgres", "timescaledb", "redis", "profile", "dbt project"} <= set(checks)
     assert checks["postgres"]["level"] == "OK" and checks["redis"]["level"] == "OK"
     assert "license apache" in checks["timescaledb"]["detail"] or checks["timescaledb"]["level"] == "OK"
 

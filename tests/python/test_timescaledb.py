@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -216,3 +217,21 @@ def test_full_refresh_leaves_a_hypertable_again(test_stack: StackHandle, tsdb_db
     conn.close()
     assert tables["fact_video_performance"]["interval"] == timedelta(days=1)
     assert rows > 0
+
+
+def test_doctor_lists_hypertables_and_reviews_the_ddl(tsdb_db) -> None:
+    _, env = tsdb_db
+    result = run_cli(["doctor", "--json"], env)
+    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+    performance = checks["hypertable analytics.fact_video_performance"]["detail"]
+    assert (
+        "time column captured_at" in performance and "chunks" in performance and "jobs: none" in performance
+    )
+    assert "chunk interval 7 days" in checks["hypertable analytics.fact_costs"]["detail"]
+
+    ddl = run_cli(["doctor", "--ddl"], env)
+    assert ddl.returncode == 0, ddl.stderr
+    for model in MODELS:
+        for license_ in ("apache", "timescale"):
+            golden = (GOLDEN / f"{model}.{license_}.ddl").read_text().strip()
+            assert golden in ddl.stdout, (model, license_)
