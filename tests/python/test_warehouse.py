@@ -202,7 +202,7 @@ def test_docs_generate_documents_every_model(warehouse: Warehouse, tmp_path) -> 
     assert result.returncode == 0, result.stdout[-3000:]
     catalog = json.loads((tmp_path / "catalog.json").read_text())
     manifest = json.loads((tmp_path / "manifest.json").read_text())
-    documented = {node["name"] for node in catalog["nodes"].values()}
+    documented = {node["metadata"]["name"] for node in catalog["nodes"].values()}
     assert {
         "fact_video_performance",
         "dim_channel",

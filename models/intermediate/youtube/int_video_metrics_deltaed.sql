@@ -3,8 +3,10 @@
     ingested since the watermark; for each video in it, all its polls from the
     earliest new captured_at on are recomputed (a late poll changes the delta of
     the poll after it), with the poll just before as the starting point.
-    `changed_at` is the ingestion instant that last changed a row's values: the
-    downstream fact loads by it, so a recomputed older poll is reloaded too.
+    `changed_at` is the ingestion instant that last changed a row's values (the
+    later of its own and its previous poll's ingested_at): the downstream fact
+    loads by it, so a poll whose delta a late poll changed is reloaded too, and
+    a re-run without new rows leaves every value as it was.
 #}
 {{
     config(
@@ -36,8 +38,7 @@ affected_videos as (
 
     select
         video_id,
-        min(captured_at) as from_captured_at,
-        max(ingested_at) as batch_ingested_at
+        min(captured_at) as from_captured_at
     from polls
     where ingested_at >= {{ incremental_watermark('changed_at') }}
     group by video_id
@@ -46,9 +47,7 @@ affected_videos as (
 
 recomputed as (
 
-    select
-        polls.*,
-        greatest(polls.ingested_at, affected_videos.batch_ingested_at) as changed_at
+    select polls.*
     from polls
     inner join affected_videos
         on
@@ -59,9 +58,7 @@ recomputed as (
 
 previous_poll as (
 
-    select
-        previous.*,
-        previous.ingested_at as changed_at
+    select previous.*
     from affected_videos
     cross join lateral (
         select polls.*
@@ -95,7 +92,6 @@ in_scope as (
 
     select
         *,
-        ingested_at as changed_at,
         true as is_output
     from polls
 
@@ -110,7 +106,8 @@ with_previous as (
         {% for counter in counters %}
         lag({{ counter }}) over by_video as previous_{{ counter }},
         {% endfor %}
-        lag(captured_at) over by_video as previous_captured_at
+        lag(captured_at) over by_video as previous_captured_at,
+        lag(ingested_at) over by_video as previous_ingested_at
     from in_scope
     window by_video as (partition by video_id order by captured_at)
 
@@ -137,7 +134,8 @@ deltaed as (
             or shares < previous_shares
         ) is true as is_correction,
         ingested_at,
-        changed_at
+        -- a poll's values depend on itself and the poll before it
+        greatest(ingested_at, previous_ingested_at) as changed_at
     from with_previous
     where is_output
 
