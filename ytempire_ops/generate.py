@@ -15,7 +15,7 @@ import contextlib
 import math
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +24,8 @@ from psycopg2 import sql
 
 from ytempire_ops.errors import UserError
 from ytempire_ops.generator import entities, facts, pgcopy, store
+from ytempire_ops.generator.anomalies import inject as inject_anomalies
+from ytempire_ops.generator.anomalies import rows_per_table as anomaly_rows_per_table
 from ytempire_ops.generator.clock import DAY, MINUTE, from_us, to_us
 from ytempire_ops.generator.world import VIDEOS_PER_DAY_PER_SCALE, Params, World
 
@@ -54,6 +56,8 @@ class GenerateResult:
     window_end: datetime  # the as-of instant; the state table's last_instant
     seconds: float
     rows_per_second: float
+    # --- anomalies (ytempire_ops/generator/anomalies.py): rows injected per anomaly class ---
+    anomalies: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,6 +73,7 @@ def generate(
     raw_schema: str = "raw",
     append_minutes: int | None = None,
     progress: Callable[[str], None] | None = None,
+    anomalies: bool = False,
 ) -> GenerateResult:
     """Create the raw tables if absent and load synthetic data into them, in one transaction (committed).
 
@@ -80,6 +85,10 @@ def generate(
     added (state tables upserted); seed, scale and history start come from the earlier generation
     (`scale`/`seed`, when given, must match it; `days` is ignored; `as_of` must be None).
 
+    With `anomalies=True` (fresh generations only), every class of bad raw row is added on top of
+    the clean rows, at the counts reported in `GenerateResult.anomalies`
+    (ytempire_ops/generator/anomalies.py; docs/data_quality.md).
+
     The generator's parameters are kept in ytempire_meta.generator_state, outside the raw schema.
     Raises UserError for arguments a user can fix.
     """
@@ -88,6 +97,11 @@ def generate(
     _validate(
         scale=scale, days=days, seed=seed, as_of=as_of, raw_schema=raw_schema, append_minutes=append_minutes
     )
+    # --- anomalies hook ---
+    if anomalies and append_minutes is not None:
+        raise UserError("anomalies are injected by a fresh generation only, not by an append.")
+    injected: dict[str, int] = {}
+    # --- end anomalies hook ---
     restore_autocommit = bool(conn.autocommit)
     if restore_autocommit:
         conn.autocommit = False
@@ -101,6 +115,15 @@ def generate(
                     cur, state, scale=scale, days=days, seed=seed, as_of=as_of, raw_schema=raw_schema
                 )
                 rows = _load_fresh(cur, plan, say)
+                # --- anomalies hook: bad rows on top of the clean ones, counted per class ---
+                if anomalies:
+                    injected = inject_anomalies(
+                        cur, raw_schema, as_of=from_us(plan.hi), seed=plan.params.seed
+                    )
+                    for table, added in anomaly_rows_per_table(injected).items():
+                        rows[table] += added
+                    say(f"anomalies: {sum(injected.values()):,} rows in {len(injected)} classes")
+                # --- end anomalies hook ---
             else:
                 plan = _plan_append(
                     state, scale=scale, seed=seed, raw_schema=raw_schema, minutes=append_minutes
@@ -140,6 +163,7 @@ def generate(
         window_end=from_us(plan.hi),
         seconds=seconds,
         rows_per_second=total / seconds if seconds > 0 else 0.0,
+        anomalies=injected,
     )
 
 

@@ -20,7 +20,8 @@ renamed as (
         created_at,
         updated_at
     from source
-    where channel_id is not null
+    -- rows that cannot be used are listed by quarantine_channels instead
+    where {{ channels_quarantine_reason('source') }} is null
 
 )
 

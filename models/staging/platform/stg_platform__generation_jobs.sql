@@ -21,7 +21,8 @@ renamed as (
         updated_at,
         extract(epoch from completed_at - queued_at) / 60.0 as completion_minutes
     from source
-    where job_id is not null
+    -- rows that cannot be used are listed by quarantine_generation_jobs instead
+    where {{ generation_jobs_quarantine_reason('source') }} is null
 
 )
 

@@ -1,3 +1,12 @@
+{#
+    Cost line items that can be used, one per cost_id. Rows that cannot be
+    used (macro video_costs_quarantine_reason: null cost_id, a missing
+    amount or timestamp, an unknown video, an unknown cost_category) are left
+    out before deduplicating and listed by quarantine_video_costs. The
+    unknown-video rule looks video_ids up in raw.videos: the one join in
+    staging, because "is this video known" is a fact about the source.
+#}
+
 with
 
 source as (
@@ -6,12 +15,27 @@ source as (
 
 ),
 
+videos as (
+
+    select video_id from {{ source('platform', 'videos') }}
+
+),
+
+usable as (
+
+    select source.*
+    from source
+    left join videos
+        on source.video_id = videos.video_id
+    where {{ video_costs_quarantine_reason('source', 'videos') }} is null
+
+),
+
 -- At-least-once delivery: one row per cost_id, the latest ingested_at wins.
 deduplicated as (
 
     select distinct on (cost_id) *
-    from source
-    where cost_id is not null
+    from usable
     order by cost_id asc, ingested_at desc
 
 ),

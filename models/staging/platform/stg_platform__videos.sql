@@ -26,7 +26,8 @@ renamed as (
         deleted_at,
         deleted_at is not null as is_deleted
     from source
-    where video_id is not null
+    -- rows that cannot be used are listed by quarantine_videos instead
+    where {{ videos_quarantine_reason('source') }} is null
 
 )
 

@@ -3,6 +3,13 @@
     polls in a view would re-sort all of them on every 5-minute refresh. New
     raw rows are found by ingested_at (indexed), and a re-delivered key
     replaces the earlier delivery (delete+insert on the natural key).
+
+    Rows that cannot be used (macro video_metrics_quarantine_reason: null key,
+    unknown video, captured in the future, negative counter) are left out
+    before deduplicating, so a bad re-delivery never replaces a good poll;
+    quarantine_video_metrics lists them. The unknown-video rule looks the
+    batch's video_ids up in raw.videos (by primary key): the one join in
+    staging, because "is this video known" is a fact about the source.
 #}
 {{
     config(
@@ -23,8 +30,31 @@ source as (
 
     select * from {{ source('youtube', 'video_metrics') }}
     {% if is_incremental() %}
-    where ingested_at >= {{ incremental_watermark('ingested_at') }}
+    {#-
+        The watermark as a literal: PostgreSQL cannot know a subquery's value when
+        it plans, estimates a third of the table and scans all of it; with the
+        value it reads only the new batch through the ingested_at index.
+    -#}
+    {%- set watermark_sql = 'select cast(' ~ incremental_watermark('ingested_at') ~ ' as text)' -%}
+    {%- set watermark = run_query(watermark_sql).columns[0].values()[0] if execute else '-infinity' %}
+    where ingested_at >= cast('{{ watermark }}' as timestamptz)
     {% endif %}
+
+),
+
+videos as (
+
+    select video_id from {{ source('platform', 'videos') }}
+
+),
+
+usable as (
+
+    select source.*
+    from source
+    left join videos
+        on source.video_id = videos.video_id
+    where {{ video_metrics_quarantine_reason('source', 'videos') }} is null
 
 ),
 
@@ -33,8 +63,7 @@ source as (
 deduplicated as (
 
     select distinct on (video_id, captured_at) *
-    from source
-    where video_id is not null and captured_at is not null
+    from usable
     order by video_id asc, captured_at asc, ingested_at desc
 
 ),

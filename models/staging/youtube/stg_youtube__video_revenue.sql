@@ -1,3 +1,12 @@
+{#
+    Daily revenue per video that can be used, latest restatement only. Rows
+    that cannot be used (macro video_revenue_quarantine_reason: a null key
+    or reported_at, an unknown video) are left out before picking the latest
+    report and listed by quarantine_video_revenue. The unknown-video rule
+    looks video_ids up in raw.videos: the one join in staging, because "is
+    this video known" is a fact about the source.
+#}
+
 with
 
 source as (
@@ -6,13 +15,28 @@ source as (
 
 ),
 
+videos as (
+
+    select video_id from {{ source('platform', 'videos') }}
+
+),
+
+usable as (
+
+    select source.*
+    from source
+    left join videos
+        on source.video_id = videos.video_id
+    where {{ video_revenue_quarantine_reason('source', 'videos') }} is null
+
+),
+
 -- Revenue is restated as reports settle: for (video_id, revenue_date) the
 -- latest reported_at wins.
 latest_report as (
 
     select distinct on (video_id, revenue_date) *
-    from source
-    where video_id is not null and revenue_date is not null
+    from usable
     order by video_id asc, revenue_date asc, reported_at desc
 
 ),

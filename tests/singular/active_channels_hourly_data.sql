@@ -1,0 +1,93 @@
+{#
+    Warn: hourly data missing for an active channel in the 24 complete UTC
+    hours before as_of (var dq_hourly_data_hours). A channel-hour is expected
+    to have data when the channel's dim_channel version valid at as_of is
+    active and one of its live videos was, for the whole hour, in its first
+    var dq_hourly_polling_days (7) days after publishing, when the platform
+    polls at least hourly; it has data when fact_video_performance holds a
+    poll of any of the channel's videos captured in the hour. A warning: a
+    late poll fills the gap on a later refresh; a gap that stays means the
+    poller skipped the channel.
+#}
+{{ config(severity='warn') }}
+
+{% set last_hour_end %}date_trunc('hour', {{ as_of() }}, 'UTC'){% endset %}
+
+with
+
+channels as (
+
+    select * from {{ ref('dim_channel') }}
+
+),
+
+videos as (
+
+    select * from {{ ref('dim_video') }}
+
+),
+
+performance as (
+
+    select * from {{ ref('fact_video_performance') }}
+
+),
+
+hours as (
+
+    select
+        hour_start,
+        hour_start + interval '1 hour' as hour_end
+    from generate_series(
+        {{ last_hour_end }} - interval '{{ var("dq_hourly_data_hours", 24) }} hours',
+        {{ last_hour_end }} - interval '1 hour',
+        interval '1 hour'
+    ) as series (hour_start)
+
+),
+
+active_channels as (
+
+    select channel_id
+    from channels
+    where
+        {{ valid_at('channels', as_of()) }}
+        and channels.status = 'active'
+        and not channels.is_deleted
+
+),
+
+expected as (
+
+    select distinct
+        active_channels.channel_id,
+        hours.hour_start,
+        hours.hour_end
+    from active_channels
+    inner join videos
+        on active_channels.channel_id = videos.channel_id
+    inner join hours
+        on
+            videos.published_at <= hours.hour_start
+            and videos.published_at + interval '{{ var("dq_hourly_polling_days", 7) }} days' >= hours.hour_end
+
+),
+
+missing as (
+
+    select
+        expected.channel_id,
+        expected.hour_start
+    from expected
+    where not exists (
+        select 1
+        from performance
+        where
+            performance.channel_id = expected.channel_id
+            and performance.captured_at >= expected.hour_start
+            and performance.captured_at < expected.hour_end
+    )
+
+)
+
+select * from missing
