@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ytempire_ops import errors
+from ytempire_ops import config, errors
 from ytempire_ops.config import Settings
 
 app = typer.Typer(
@@ -83,6 +83,7 @@ def main_callback(
     ] = False,
 ) -> None:
     STATE["debug"] = debug
+    config.session_defaults()
 
 
 # --------------------------------------------------------------------------- local stack

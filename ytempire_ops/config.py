@@ -109,3 +109,17 @@ class Settings:
                 "YTEMPIRE_TARGET": self.target,
             }
         )
+
+
+# Session settings every PostgreSQL connection of the CLI (its own and dbt's) starts with, through
+# libpq's PGOPTIONS. JIT compilation costs seconds on queries that touch many hypertable chunks and
+# saves nothing on the warehouse's short incremental statements. A setting already in PGOPTIONS wins.
+SESSION_DEFAULTS = {"jit": "off"}
+
+
+def session_defaults() -> None:
+    """Add SESSION_DEFAULTS to PGOPTIONS for this process and the dbt it runs."""
+    current = os.environ.get("PGOPTIONS", "")
+    extra = [f"-c {name}={value}" for name, value in SESSION_DEFAULTS.items() if f"{name}=" not in current]
+    if extra:
+        os.environ["PGOPTIONS"] = " ".join([current, *extra]).strip()

@@ -245,6 +245,9 @@ def _write_pg_conf(home: Path, port: int, preload: bool, ephemeral: bool) -> Non
         "max_wal_size = '4GB'",
         "timezone = 'UTC'",
         "log_timezone = 'UTC'",
+        # JIT compiles hundreds of functions for a query over many hypertable chunks (seconds) and
+        # saves nothing on the warehouse's incremental statements.
+        "jit = off",
     ]
     if preload:
         lines += ["shared_preload_libraries = 'timescaledb'", "timescaledb.telemetry_level = off"]

@@ -3,11 +3,29 @@
     model's relation minus the lookback var `ingest_lookback_minutes`. Rows of
     the source at or after it are (re)processed; the rest is already loaded.
     On an empty relation it is '-infinity', so everything loads.
+
+    The bound is read when the model runs and rendered as a literal: with a
+    subquery in its place PostgreSQL cannot know the value when it plans,
+    estimates a third of the table and scans all of it; with the literal it
+    reads only the new batch through the column's index.
 #}
 {% macro incremental_watermark(column, relation=this) -%}
-    (
-        select coalesce(max({{ column }}), '-infinity'::timestamptz)
-            - interval '{{ var("ingest_lookback_minutes", 10) }} minutes'
-        from {{ relation }}
-    )
+    {%- if execute -%}
+        {%- set query -%}
+            select
+                case
+                    when max({{ column }}) is null then '-infinity'
+                    else to_char(
+                        (max({{ column }}) - interval '{{ var("ingest_lookback_minutes", 10) }} minutes')
+                        at time zone 'UTC',
+                        'YYYY-MM-DD HH24:MI:SS.US'
+                    ) || '+00'
+                end
+            from {{ relation }}
+        {%- endset -%}
+        {%- set value = run_query(query).columns[0].values()[0] -%}
+        cast('{{ value }}' as timestamptz)
+    {%- else -%}
+        cast('-infinity' as timestamptz)
+    {%- endif -%}
 {%- endmacro %}

@@ -181,9 +181,12 @@ def test_redis_down_keeps_the_database_work(test_stack: StackHandle, ops_db) -> 
         newest_poll = cur.fetchone()[0]
         cur.execute("select max(captured_at) from raw.video_metrics")
         assert newest_poll == cur.fetchone()[0]
+        # The view holds the newest poll's hour and the 47 before it (hourly_window_hours: 48).
         cur.execute(
             "select count(*) from (select video_id, date_trunc('hour', captured_at) "
-            "from analytics.fact_video_performance group by 1, 2) as hours"
+            "from analytics.fact_video_performance where captured_at >= "
+            "(select date_trunc('hour', max(captured_at)) - interval '47 hours' "
+            "from analytics.fact_video_performance) group by 1, 2) as hours"
         )
         expected_hours = cur.fetchone()[0]
         cur.execute("select count(*) from analytics.video_performance_hourly")
@@ -250,3 +253,49 @@ def test_reporter_cannot_be_used_to_build(test_stack: StackHandle, ops_db) -> No
     result = run_dbt(["run", "--select", "stg_platform__users"], as_reporter)
     assert result.returncode != 0
     assert "permission denied" in result.stdout
+
+
+def test_ctrl_c_cancels_the_running_query_and_exits_130(test_stack: StackHandle, ops_db) -> None:
+    """SIGINT while dbt waits on a query: the query is cancelled, the exit code is 130, no traceback."""
+    import signal
+    import time
+
+    dbname, env = ops_db
+    holder = test_stack.connect(dbname)
+    holder.autocommit = False
+    with holder.cursor() as cur:
+        # dbt's table swap of dim_date must wait for this lock: the build is parked on a query.
+        cur.execute("lock table analytics.dim_date in access exclusive mode")
+    watcher = test_stack.connect(dbname)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ytempire_ops.cli", "build", "--select", "dim_date"],
+        env=env,
+        cwd=tempfile.gettempdir(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    waiting = "select pid from pg_stat_activity where datname = %s and wait_event_type = 'Lock' and pid <> %s"
+    try:
+        deadline = time.monotonic() + 120
+        blocked: list[tuple[int]] = []
+        while not blocked and time.monotonic() < deadline and proc.poll() is None:
+            with watcher.cursor() as cur:
+                cur.execute(waiting, (dbname, holder.get_backend_pid()))
+                blocked = cur.fetchall()
+            time.sleep(0.2)
+        assert blocked, "the build never waited on the lock"
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 130, stdout + stderr
+        assert "Traceback" not in stderr and "interrupted" in stderr
+        with watcher.cursor() as cur:
+            cur.execute(waiting, (dbname, holder.get_backend_pid()))
+            assert cur.fetchall() == [], "the blocked query still runs after the interrupt"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        holder.rollback()
+        holder.close()
+        watcher.close()

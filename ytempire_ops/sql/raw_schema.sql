@@ -112,3 +112,5 @@ create table if not exists {schema}.api_quota_usage (
 create index if not exists video_metrics_ingested_at_idx on {schema}.video_metrics (ingested_at);
 create index if not exists video_metrics_video_captured_idx on {schema}.video_metrics (video_id, captured_at);
 create index if not exists video_costs_ingested_at_idx on {schema}.video_costs (ingested_at);
+create index if not exists video_revenue_reported_at_idx on {schema}.video_revenue (reported_at);
+create index if not exists api_quota_usage_called_at_idx on {schema}.api_quota_usage (called_at);

@@ -26,7 +26,7 @@
 
 with
 
-polls as (
+polls as not materialized (
 
     select * from {{ ref('stg_youtube__video_metrics') }}
 

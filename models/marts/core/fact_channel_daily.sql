@@ -22,19 +22,19 @@
 
 with
 
-performance as (
+performance as not materialized (
 
     select * from {{ ref('fact_video_performance') }}
 
 ),
 
-costs as (
+costs as not materialized (
 
     select * from {{ ref('fact_costs') }}
 
 ),
 
-revenue as (
+revenue as not materialized (
 
     select * from {{ ref('fact_revenue') }}
 

@@ -5,13 +5,34 @@
     out before deduplicating and listed by quarantine_video_costs. The
     unknown-video rule looks video_ids up in raw.videos: the one join in
     staging, because "is this video known" is a fact about the source.
+
+    An incremental table, not a view (like stg_youtube__video_metrics): a
+    view would re-sort every cost line item on each refresh. A batch is every
+    delivery from the watermark on (ingested_at, indexed); a later delivery of
+    a cost_id in the batch is in the batch too, so the batch's latest delivery
+    replaces the stored one (delete+insert on cost_id).
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['cost_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['cost_id'], 'unique': true},
+            {'columns': ['ingested_at']},
+        ],
+    )
+}}
 
 with
 
 source as (
 
     select * from {{ source('platform', 'video_costs') }}
+    {% if is_incremental() %}
+    where ingested_at >= {{ incremental_watermark('ingested_at') }}
+    {% endif %}
 
 ),
 

@@ -30,14 +30,7 @@ source as (
 
     select * from {{ source('youtube', 'video_metrics') }}
     {% if is_incremental() %}
-    {#-
-        The watermark as a literal: PostgreSQL cannot know a subquery's value when
-        it plans, estimates a third of the table and scans all of it; with the
-        value it reads only the new batch through the ingested_at index.
-    -#}
-    {%- set watermark_sql = 'select cast(' ~ incremental_watermark('ingested_at') ~ ' as text)' -%}
-    {%- set watermark = run_query(watermark_sql).columns[0].values()[0] if execute else '-infinity' %}
-    where ingested_at >= cast('{{ watermark }}' as timestamptz)
+    where ingested_at >= {{ incremental_watermark('ingested_at') }}
     {% endif %}
 
 ),

@@ -5,13 +5,35 @@
     report and listed by quarantine_video_revenue. The unknown-video rule
     looks video_ids up in raw.videos: the one join in staging, because "is
     this video known" is a fact about the source.
+
+    An incremental table, not a view (like stg_youtube__video_metrics): the
+    latest report per key would otherwise be re-sorted over every report on
+    each refresh. A batch is every report from the watermark on (reported_at,
+    indexed); a later report of a key in the batch is in the batch too, so
+    the batch's latest report replaces the stored one (delete+insert on the
+    key).
 #}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['video_id', 'revenue_date'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['video_id', 'revenue_date'], 'unique': true},
+            {'columns': ['reported_at']},
+        ],
+    )
+}}
 
 with
 
 source as (
 
     select * from {{ source('youtube', 'video_revenue') }}
+    {% if is_incremental() %}
+    where reported_at >= {{ incremental_watermark('reported_at') }}
+    {% endif %}
 
 ),
 

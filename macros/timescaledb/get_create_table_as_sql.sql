@@ -1,0 +1,38 @@
+{#
+    dbt's get_create_table_as_sql, with one change for models that have a
+    `meta.timescaledb` config when the extension is installed: the table is
+    created empty, made a hypertable, then filled. Creating it full and
+    converting it afterwards (create_hypertable with migrate_data) would copy
+    every row a second time, chunk by chunk.
+
+    The relation created here is dbt's intermediate relation (the model's name
+    with a __dbt_tmp suffix), renamed onto the model afterwards; a hypertable
+    keeps its chunks through the rename. The post-hook then finds a hypertable
+    and emits only what still differs (compression, policies, warnings).
+    Everything else (temporary tables, models without the config, contracts)
+    goes to dbt's own macro unchanged.
+#}
+{% macro postgres__get_create_table_as_sql(temporary, relation, sql) -%}
+    {%- set cfg = none -%}
+    {%- if not temporary and execute and model is defined and model.resource_type == 'model' -%}
+        {%- set cfg = timescaledb_model_config(config) -%}
+    {%- endif -%}
+    {%- if cfg is none
+        or config.get('contract').enforced
+        or not timescaledb_environment().installed -%}
+        {{ default__get_create_table_as_sql(temporary, relation, sql) }}
+    {%- else -%}
+        {%- set sql_header = config.get('sql_header', none) -%}
+        {{ sql_header if sql_header is not none }}
+        create table {{ relation }} as (
+            {{ sql }}
+        ) with no data;
+        select create_hypertable(
+            '{{ relation.schema }}.{{ relation.identifier }}',
+            by_range('{{ cfg.time_column }}', interval '{{ cfg.chunk_interval }}')
+        );
+        insert into {{ relation }} (
+            {{ sql }}
+        );
+    {%- endif -%}
+{%- endmacro %}
