@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -188,6 +189,23 @@ def _parse_as_of(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="The instant the marts' windows end at (ISO 8601; default the run's start). Unlike "
+        "--vars, it keeps dbt's partial parse.",
+    ),
+]
+
+
+def _export_as_of(value: str | None) -> None:
+    """Hand --as-of to the as_of() macro through YTEMPIRE_AS_OF (read at run time, not at parse time)."""
+    parsed = _parse_as_of(value)
+    if parsed is not None:
+        os.environ["YTEMPIRE_AS_OF"] = parsed.isoformat()
+
+
 @app.command()
 @handled
 def generate(
@@ -311,11 +329,13 @@ def build(
     vars_: Annotated[
         str | None, typer.Option("--vars", help="dbt vars as YAML, e.g. '{as_of: ...}'.")
     ] = None,
+    as_of: AsOfOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """dbt build (seed, snapshot, run, test in DAG order) with progress and a summary; non-zero exit on any error."""
     from ytempire_ops.dbt_ops import invoke
 
+    _export_as_of(as_of)
     settings = Settings.load()
     if target:
         settings.target = target
@@ -356,10 +376,13 @@ def refresh(
     vars_: Annotated[
         str | None, typer.Option("--vars", help="dbt vars as YAML, e.g. '{as_of: ...}'.")
     ] = None,
+    as_of: AsOfOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """What cron runs: time-series models, materialized views, retention, warm; never two at once."""
     from ytempire_ops.refresh import refresh as run_refresh
+
+    _export_as_of(as_of)
 
     def progress(line: str) -> None:
         if not as_json:

@@ -254,10 +254,29 @@ def _run_steps(
             return "skipped", "--skip-dbt", {}
         if dry_run:
             return "dry-run", f"would run: {command}", {}
-        summary = invoke(DBT_STEP, settings, [*extra, "--log-level", "none"])
+        marks: dict[str, float] = {}
+
+        def on_event(event: Any) -> None:
+            # When the first node started and the last one finished: what comes before is dbt's
+            # fixed cost (import, parse, relation cache), what comes after its run-end hooks.
+            if event.info.name == "NodeStart":
+                marks.setdefault("first_node", time.monotonic())
+            elif event.info.name == "NodeFinished":
+                marks["last_node"] = time.monotonic()
+
+        started = time.monotonic()
+        summary = invoke(DBT_STEP, settings, [*extra, "--log-level", "none"], callbacks=[on_event])
         if not summary.success:
             raise StepFailed("dbt", _dbt_failure(summary))
-        return "ok", f"{len(summary.nodes)} nodes", {"slowest": summary.as_dict()["slowest"]}
+        ended = time.monotonic()
+        first, last = marks.get("first_node", ended), marks.get("last_node", ended)
+        timing = {
+            "before_first_node": round(first - started, 3),
+            "nodes": round(last - first, 3),
+            "after_last_node": round(ended - last, 3),
+        }
+        nodes = {n.name: round(n.seconds, 3) for n in sorted(summary.nodes, key=lambda n: -n.seconds)}
+        return "ok", f"{len(summary.nodes)} nodes", {"timing": timing, "nodes": nodes}
 
     _timed(result, "dbt", progress)(dbt_step)
 

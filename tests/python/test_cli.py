@@ -181,11 +181,11 @@ def test_redis_down_keeps_the_database_work(test_stack: StackHandle, ops_db) -> 
         newest_poll = cur.fetchone()[0]
         cur.execute("select max(captured_at) from raw.video_metrics")
         assert newest_poll == cur.fetchone()[0]
-        # The view holds the newest poll's hour and the 47 before it (hourly_window_hours: 48).
+        # The view holds the newest poll's hour and the 23 before it (hourly_window_hours: 24).
         cur.execute(
             "select count(*) from (select video_id, date_trunc('hour', captured_at) "
             "from analytics.fact_video_performance where captured_at >= "
-            "(select date_trunc('hour', max(captured_at)) - interval '47 hours' "
+            "(select date_trunc('hour', max(captured_at)) - interval '23 hours' "
             "from analytics.fact_video_performance) group by 1, 2) as hours"
         )
         expected_hours = cur.fetchone()[0]

@@ -59,33 +59,23 @@ channels_at_as_of as (
 
 ),
 
-polls_in_window as (
+-- One pass over the window's polls, hashed by video (no sort of the polls).
+video_window as (
 
     select
         channel_id,
         video_id,
-        captured_at,
-        views_delta,
-        likes_delta,
-        comments_delta,
-        shares_delta,
-        engagement_rate
+        sum(views_delta) as views,
+        sum(likes_delta) as likes,
+        sum(comments_delta) as comments,
+        sum(shares_delta) as shares,
+        -- the video's engagement rate at its latest poll in the window
+        {{ value_at_latest('engagement_rate', 'captured_at') }} as engagement_rate
     from performance
     where
         captured_at >= {{ window_start_at }}
         and captured_at <= {{ as_of() }}
-
-),
-
--- Each video's engagement rate at its latest poll in the window.
-latest_video_polls as (
-
-    select distinct on (video_id)
-        channel_id,
-        video_id,
-        engagement_rate
-    from polls_in_window
-    order by video_id asc, captured_at desc
+    group by channel_id, video_id
 
 ),
 
@@ -93,12 +83,12 @@ channel_polls as (
 
     select
         channel_id,
-        sum(views_delta) as views,
-        sum(likes_delta) as likes,
-        sum(comments_delta) as comments,
-        sum(shares_delta) as shares,
-        count(distinct video_id) as video_count
-    from polls_in_window
+        sum(views) as views,
+        sum(likes) as likes,
+        sum(comments) as comments,
+        sum(shares) as shares,
+        count(*) as video_count
+    from video_window
     group by channel_id
 
 ),
@@ -108,7 +98,7 @@ channel_engagement as (
     select
         channel_id,
         avg(engagement_rate) as avg_engagement_rate
-    from latest_video_polls
+    from video_window
     group by channel_id
 
 ),

@@ -1,7 +1,7 @@
 {#
     One row per (video, UTC hour) with at least one poll, for the hours of the
     recent window: the hour of the newest poll in fact_video_performance and
-    the `hourly_window_hours` - 1 hours before it (var, default 48). Per hour:
+    the `hourly_window_hours` - 1 hours before it (var, default 24). Per hour:
     counters gained (sums of the per-poll deltas of fact_video_performance, so
     a YouTube correction never shows as negative views), the cumulative
     counters at the hour's last poll, and engagement rates.
@@ -35,7 +35,7 @@ performance as (
     where captured_at >= (
         select
             date_trunc('hour', max(captured_at), 'UTC')
-            - interval '{{ var("hourly_window_hours", 48) }} hours'
+            - interval '{{ var("hourly_window_hours", 24) }} hours'
             + interval '1 hour'
         from {{ ref('fact_video_performance') }}
     )
@@ -54,10 +54,10 @@ hourly as (
         sum(comments_delta) as comments_gained,
         sum(shares_delta) as shares_gained,
         count(*) filter (where is_correction) as corrections,
-        (array_agg(views order by captured_at desc))[1] as views,
-        (array_agg(likes order by captured_at desc))[1] as likes,
-        (array_agg(comments order by captured_at desc))[1] as comments,
-        (array_agg(shares order by captured_at desc))[1] as shares,
+        {{ value_at_latest('views', 'captured_at') }} as views,
+        {{ value_at_latest('likes', 'captured_at') }} as likes,
+        {{ value_at_latest('comments', 'captured_at') }} as comments,
+        {{ value_at_latest('shares', 'captured_at') }} as shares,
         max(captured_at) as last_captured_at
     from performance
     group by
@@ -79,10 +79,10 @@ final as (
         cast(likes_gained as bigint) as likes_gained,
         cast(comments_gained as bigint) as comments_gained,
         cast(shares_gained as bigint) as shares_gained,
-        views,
-        likes,
-        comments,
-        shares,
+        cast(views as bigint) as views,
+        cast(likes as bigint) as likes,
+        cast(comments as bigint) as comments,
+        cast(shares as bigint) as shares,
         {{ engagement_rate('likes', 'comments', 'shares', 'views') }} as engagement_rate,
         {{ engagement_rate('likes_gained', 'comments_gained', 'shares_gained', 'views_gained') }}
             as engagement_rate_gained,
