@@ -113,21 +113,41 @@ def _progress_listener(progress: ProgressCallback) -> Callable[[Any], None]:
     return on_event
 
 
+def load_manifest(settings: Settings, extra: list[str] | None = None) -> Any:
+    """Parse the project once (partial parsing, no manifest.json written) for invocations to share."""
+    from dbt.cli.main import dbtRunner
+
+    settings.export_env()
+    res = dbtRunner().invoke(["parse", "--no-write-json", *base_args(settings), *(extra or [])])
+    if isinstance(res.exception, KeyboardInterrupt):
+        raise KeyboardInterrupt
+    if not res.success or res.result is None:
+        detail = (
+            str(res.exception).strip().splitlines()[0] if res.exception and str(res.exception).strip() else ""
+        )
+        raise UserError(f"the dbt project does not parse{': ' + detail if detail else ''}.")
+    return res.result
+
+
 def invoke(
     command: list[str],
     settings: Settings,
     extra: list[str] | None = None,
     progress: ProgressCallback | None = None,
     callbacks: list[Callable[[Any], None]] | None = None,
+    manifest: Any = None,
 ) -> DbtSummary:
-    """Run one dbt command in-process and summarise its node results."""
+    """Run one dbt command in-process and summarise its node results.
+
+    With `manifest` (from load_manifest, parsed with the same vars) dbt skips parsing.
+    """
     from dbt.cli.main import dbtRunner
 
     settings.export_env()
     args = [*command, *base_args(settings), *(extra or [])]
     started = time.monotonic()
     listeners = [*(callbacks or []), *([_progress_listener(progress)] if progress else [])]
-    res = dbtRunner(callbacks=listeners).invoke(args)
+    res = dbtRunner(manifest=manifest, callbacks=listeners).invoke(args)
     seconds = time.monotonic() - started
     summary = DbtSummary(command=" ".join(command), success=bool(res.success), seconds=seconds)
     if isinstance(res.exception, KeyboardInterrupt):

@@ -23,7 +23,7 @@ from psycopg2 import sql
 
 from ytempire_ops import errors
 from ytempire_ops.config import Settings
-from ytempire_ops.dbt_ops import DbtSummary, invoke, jinja_log_collector
+from ytempire_ops.dbt_ops import DbtSummary, invoke, jinja_log_collector, load_manifest
 
 # pg_try_advisory_lock key of `refresh`: a constant, so every refresh of a database contends for it.
 LOCK_KEY = 0x59_54_45_4D_52_45_46  # "YTEMREF"
@@ -92,12 +92,28 @@ def statement_timeout(seconds: float | None) -> Iterator[None]:
             os.environ["PGOPTIONS"] = before
 
 
-def materialized_views(manifest_path: Path) -> list[dict[str, str]]:
-    """The manifest's materialized views, parents before children."""
-    manifest = json.loads(manifest_path.read_text())
+def manifest_nodes(manifest: Any) -> dict[str, dict[str, Any]]:
+    """The fields materialized_views reads, from a parsed dbt Manifest (as manifest.json has them)."""
+    return {
+        uid: {
+            "resource_type": str(node.resource_type),
+            "config": {"materialized": node.config.materialized},
+            "depends_on": {"nodes": list(node.depends_on.nodes)},
+            "name": node.name,
+            "schema": node.schema,
+            "alias": node.alias,
+        }
+        for uid, node in manifest.nodes.items()
+        if str(node.resource_type) == "model"
+    }
+
+
+def materialized_views(manifest: Path | dict[str, dict[str, Any]]) -> list[dict[str, str]]:
+    """The materialized views of manifest.json (a path) or of manifest_nodes(), parents before children."""
+    nodes = json.loads(manifest.read_text())["nodes"] if isinstance(manifest, Path) else manifest
     views = {
         uid: node
-        for uid, node in manifest["nodes"].items()
+        for uid, node in nodes.items()
         if node.get("resource_type") == "model"
         and node.get("config", {}).get("materialized") == "materialized_view"
     }
@@ -247,6 +263,17 @@ def _run_steps(
     progress: Callable[[str], None],
 ) -> None:
     extra = ["--vars", dbt_vars] if dbt_vars else []
+    # One parse (partial parsing, no manifest.json written) shared by the dbt invocations and the
+    # materialized views step: parsing again for each would cost about a second at every refresh.
+    parsed: dict[str, Any] = {}
+
+    def manifest(step: str) -> Any:
+        if "manifest" not in parsed:
+            try:
+                parsed["manifest"] = load_manifest(settings, [*extra, "--log-level", "none"])
+            except errors.UserError as exc:
+                raise StepFailed(step, str(exc)) from exc
+        return parsed["manifest"]
 
     def dbt_step() -> tuple[str, str, dict[str, Any]]:
         command = " ".join(["dbt", *DBT_STEP, *extra])
@@ -255,17 +282,24 @@ def _run_steps(
         if dry_run:
             return "dry-run", f"would run: {command}", {}
         marks: dict[str, float] = {}
+        started = time.monotonic()
 
         def on_event(event: Any) -> None:
             # When the first node started and the last one finished: what comes before is dbt's
             # fixed cost (import, parse, relation cache), what comes after its run-end hooks.
+            # The clock starts before the parse, so the parse is part of the fixed cost.
             if event.info.name == "NodeStart":
                 marks.setdefault("first_node", time.monotonic())
             elif event.info.name == "NodeFinished":
                 marks["last_node"] = time.monotonic()
 
-        started = time.monotonic()
-        summary = invoke(DBT_STEP, settings, [*extra, "--log-level", "none"], callbacks=[on_event])
+        summary = invoke(
+            DBT_STEP,
+            settings,
+            [*extra, "--log-level", "none", "--no-write-json"],
+            callbacks=[on_event],
+            manifest=manifest("dbt"),
+        )
         if not summary.success:
             raise StepFailed("dbt", _dbt_failure(summary))
         ended = time.monotonic()
@@ -281,12 +315,8 @@ def _run_steps(
     _timed(result, "dbt", progress)(dbt_step)
 
     def views_step() -> tuple[str, str, dict[str, Any]]:
-        manifest = settings.project_dir / "target" / "manifest.json"
-        if not manifest.exists():
-            summary = invoke(["parse"], settings, ["--log-level", "none"])
-            if not summary.success:
-                raise StepFailed("materialized views", f"the dbt project does not parse: {summary.error}")
-        timings = refresh_views(settings, materialized_views(manifest), dry_run)
+        views = materialized_views(manifest_nodes(manifest("materialized views")))
+        timings = refresh_views(settings, views, dry_run)
         return ("dry-run" if dry_run else "ok"), f"{len(timings)} views", timings
 
     _timed(result, "materialized views", progress)(views_step)
@@ -299,6 +329,7 @@ def _run_steps(
             settings,
             [*extra, "--log-level", "none"],
             callbacks=[jinja_log_collector("timescaledb retention", lines)],
+            manifest=manifest("retention"),
         )
         if not summary.success:
             raise StepFailed("retention", summary.error or "run-operation failed")

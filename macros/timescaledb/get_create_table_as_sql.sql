@@ -22,6 +22,12 @@
         or not timescaledb_environment().installed -%}
         {{ default__get_create_table_as_sql(temporary, relation, sql) }}
     {%- else -%}
+        {%- do log(
+            "timescaledb: select create_hypertable('" ~ this.schema ~ "." ~ this.identifier
+            ~ "', by_range('" ~ cfg.time_column ~ "', interval '" ~ cfg.chunk_interval
+            ~ "')) on the empty table, then load it",
+            info=true,
+        ) -%}
         {%- set sql_header = config.get('sql_header', none) -%}
         {{ sql_header if sql_header is not none }}
         create table {{ relation }} as (

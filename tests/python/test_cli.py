@@ -105,13 +105,24 @@ def test_refresh_happy_path_prints_each_step_timed(test_stack: StackHandle, ops_
     dbname, env = ops_db
     appended = run_cli(["generate", "--append-minutes", "5"], env)
     assert appended.returncode == 0, appended.stderr
-    later = (datetime.fromisoformat(AS_OF) + timedelta(minutes=5)).isoformat()
-    result = run_cli(["refresh", "--json", "--vars", f"{{as_of: '{later}'}}"], env)
+    later = datetime.fromisoformat(AS_OF) + timedelta(minutes=5)
+    result = run_cli(["refresh", "--json", "--as-of", later.isoformat()], env)
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
     assert [s["name"] for s in report["steps"]] == ["lock", "dbt", "materialized views", "retention", "warm"]
     assert all(s["status"] == "ok" for s in report["steps"]), report
     assert all(s["seconds"] >= 0 for s in report["steps"])
+    dbt = report["steps"][1]["data"]
+    assert set(dbt["timing"]) == {"before_first_node", "nodes", "after_last_node"}
+    assert "fact_video_performance" in dbt["nodes"] and "stg_youtube__video_metrics" in dbt["nodes"]
+    # Views and the static dim_date are left to `build`.
+    assert "stg_platform__users" not in dbt["nodes"] and "dim_date" not in dbt["nodes"]
+    conn = test_stack.connect(dbname)
+    with conn.cursor() as cur:
+        # --as-of reached the marts' windows.
+        cur.execute("select as_of from analytics.mart_executive_overview")
+        assert cur.fetchone()[0] == later
+    conn.close()
     assert set(report["steps"][2]["data"]) == {"video_performance_hourly", "channel_performance_daily"}
     assert all("concurrently" in v["statement"] for v in report["steps"][2]["data"].values())
     client = redis.Redis.from_url(test_stack.state["redis"]["url"])

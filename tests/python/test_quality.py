@@ -406,16 +406,17 @@ def _restated_revenue(pct: float) -> Callable[[psycopg2.extensions.connection], 
             day,
         )
         lift = round(float(estimate) * pct / 100, 4)
+        # A restatement as staging (an incremental table) holds it after the next load; changing the
+        # staged row itself keeps the test independent of a rebuild, and the undo exact.
+        where = f" where video_id = '{video_id}' and revenue_date = '{day}'"
         return Violation(
             [
-                "insert into raw.video_revenue select video_id, channel_id, revenue_date,"
-                f" ad_revenue_cents + {lift}, sponsorship_revenue_cents, affiliate_revenue_cents,"
-                " membership_revenue_cents, super_chat_revenue_cents, timestamptz '2026-11-20 11:59:00+00'"
-                f" from staging.stg_youtube__video_revenue where video_id = '{video_id}' and revenue_date = '{day}'"
+                f"update staging.stg_youtube__video_revenue set ad_revenue_cents = ad_revenue_cents + {lift},"
+                f" total_revenue_cents = total_revenue_cents + {lift}" + where
             ],
             [
-                f"delete from raw.video_revenue where video_id = '{video_id}'"
-                " and reported_at = timestamptz '2026-11-20 11:59:00+00'"
+                f"update staging.stg_youtube__video_revenue set ad_revenue_cents = ad_revenue_cents - {lift},"
+                f" total_revenue_cents = total_revenue_cents - {lift}" + where
             ],
         )
 

@@ -103,6 +103,57 @@ touched_range as (
 
 {% endif %}
 
+{% if is_incremental() %}
+
+-- Polls are by far the largest source: only the touched (channel, day) pairs
+-- are summed, each through the fact's (channel_id, captured_at) index
+-- (lateral, so the planner cannot choose to scan every poll of the range).
+touched_days as (
+
+    select distinct
+        channel_id,
+        activity_date,
+        cast(activity_date as timestamp) at time zone 'UTC' as day_starts_at
+    from touched
+
+),
+
+performance_daily as (
+
+    select
+        touched_days.channel_id,
+        touched_days.activity_date,
+        day_sums.views,
+        day_sums.likes,
+        day_sums.comments,
+        day_sums.shares,
+        day_sums.watch_time_minutes,
+        day_sums.subscribers_net,
+        day_sums.performance_changed_at
+    from touched_days
+    cross join
+        lateral (
+            select
+                count(*) as polls,
+                sum(performance.views_delta) as views,
+                sum(performance.likes_delta) as likes,
+                sum(performance.comments_delta) as comments,
+                sum(performance.shares_delta) as shares,
+                sum(performance.watch_time_minutes_delta) as watch_time_minutes,
+                sum(performance.subscribers_gained_delta - performance.subscribers_lost_delta) as subscribers_net,
+                max(performance.changed_at) as performance_changed_at
+            from performance
+            where
+                performance.channel_id = touched_days.channel_id
+                and performance.captured_at >= touched_days.day_starts_at
+                and performance.captured_at < touched_days.day_starts_at + interval '1 day'
+        ) as day_sums
+    where day_sums.polls > 0
+
+),
+
+{% else %}
+
 performance_daily as (
 
     select
@@ -116,13 +167,11 @@ performance_daily as (
         sum(performance.subscribers_gained_delta - performance.subscribers_lost_delta) as subscribers_net,
         max(performance.changed_at) as performance_changed_at
     from performance
-    cross join touched_range
-    where
-        performance.captured_at >= cast(touched_range.first_date as timestamp) at time zone 'UTC'
-        and performance.captured_at < cast(touched_range.last_date + 1 as timestamp) at time zone 'UTC'
     group by performance.channel_id, cast(performance.captured_at at time zone 'UTC' as date)
 
 ),
+
+{% endif %}
 
 costs_daily as (
 

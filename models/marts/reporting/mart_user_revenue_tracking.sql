@@ -30,9 +30,12 @@ channels as (
 
 ),
 
-revenue as (
+-- Revenue per (channel, day), keyed like fact_revenue to the channel version
+-- valid at the day's end: the same sums as fact_revenue's rows, a few
+-- thousand rows instead of one per video and day.
+channel_days as (
 
-    select * from {{ ref('fact_revenue') }}
+    select * from {{ ref('fact_channel_daily') }}
 
 ),
 
@@ -66,12 +69,12 @@ channels_at_as_of as (
 revenue_to_date as (
 
     select
-        revenue.channel_key,
-        revenue.channel_id,
-        revenue.revenue_date,
-        revenue.total_revenue_cents
-    from revenue
-    where revenue.revenue_date <= {{ as_of_date() }}
+        channel_days.channel_key,
+        channel_days.channel_id,
+        channel_days.activity_date as revenue_date,
+        channel_days.revenue_cents as total_revenue_cents
+    from channel_days
+    where channel_days.activity_date <= {{ as_of_date() }}
 
 ),
 

@@ -31,13 +31,14 @@ with
 
 performance as (
 
-    select * from {{ ref('fact_video_performance') }}
-    where captured_at >= (
+    select polls.*
+    from {{ ref('fact_video_performance') }} as polls
+    where polls.captured_at >= (
         select
-            date_trunc('hour', max(captured_at), 'UTC')
+            date_trunc('hour', max(newest.captured_at), 'UTC')
             - interval '{{ var("hourly_window_hours", 24) }} hours'
             + interval '1 hour'
-        from {{ ref('fact_video_performance') }}
+        from {{ ref('fact_video_performance') }} as newest
     )
 
 ),
