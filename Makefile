@@ -31,12 +31,12 @@ demo: install timescaledb
 	$(OPS) demo
 
 test: install timescaledb
-	$(BIN)/ruff check ytempire_ops tests scripts
-	$(BIN)/ruff format --check ytempire_ops tests scripts
+	$(BIN)/ruff check ytempire_ops tests scripts benchmarks
+	$(BIN)/ruff format --check ytempire_ops tests scripts benchmarks
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check ytempire_ops tests scripts
+	$(BIN)/ruff check ytempire_ops tests scripts benchmarks
 	eval "$$($(OPS) local env)" && $(BIN)/sqlfluff lint models tests/singular analyses snapshots
 
 down: install

@@ -20,6 +20,17 @@
     )
 }}
 
+{#- What a (channel, day) gets from its polls; the same sums on both load paths. -#}
+{% set performance_sums = {
+    'views': 'sum(performance.views_delta)',
+    'likes': 'sum(performance.likes_delta)',
+    'comments': 'sum(performance.comments_delta)',
+    'shares': 'sum(performance.shares_delta)',
+    'watch_time_minutes': 'sum(performance.watch_time_minutes_delta)',
+    'subscribers_net': 'sum(performance.subscribers_gained_delta - performance.subscribers_lost_delta)',
+    'performance_changed_at': 'max(performance.changed_at)',
+} %}
+
 with
 
 performance as not materialized (
@@ -134,14 +145,10 @@ performance_daily as (
     cross join
         lateral (
             select
-                count(*) as polls,
-                sum(performance.views_delta) as views,
-                sum(performance.likes_delta) as likes,
-                sum(performance.comments_delta) as comments,
-                sum(performance.shares_delta) as shares,
-                sum(performance.watch_time_minutes_delta) as watch_time_minutes,
-                sum(performance.subscribers_gained_delta - performance.subscribers_lost_delta) as subscribers_net,
-                max(performance.changed_at) as performance_changed_at
+                {% for name, expression in performance_sums.items() %}
+                {{ expression }} as {{ name }},
+                {% endfor %}
+                count(*) as polls
             from performance
             where
                 performance.channel_id = touched_days.channel_id
@@ -159,13 +166,10 @@ performance_daily as (
     select
         performance.channel_id,
         cast(performance.captured_at at time zone 'UTC' as date) as activity_date,
-        sum(performance.views_delta) as views,
-        sum(performance.likes_delta) as likes,
-        sum(performance.comments_delta) as comments,
-        sum(performance.shares_delta) as shares,
-        sum(performance.watch_time_minutes_delta) as watch_time_minutes,
-        sum(performance.subscribers_gained_delta - performance.subscribers_lost_delta) as subscribers_net,
-        max(performance.changed_at) as performance_changed_at
+        {% for name, expression in performance_sums.items() %}
+        {{ expression }} as {{ name }},
+        {% endfor %}
+        count(*) as polls
     from performance
     group by performance.channel_id, cast(performance.captured_at at time zone 'UTC' as date)
 
