@@ -9,13 +9,11 @@ warm the Redis keys.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import psycopg2
@@ -92,30 +90,12 @@ def statement_timeout(seconds: float | None) -> Iterator[None]:
             os.environ["PGOPTIONS"] = before
 
 
-def manifest_nodes(manifest: Any) -> dict[str, dict[str, Any]]:
-    """The fields materialized_views reads, from a parsed dbt Manifest (as manifest.json has them)."""
-    return {
-        uid: {
-            "resource_type": str(node.resource_type),
-            "config": {"materialized": node.config.materialized},
-            "depends_on": {"nodes": list(node.depends_on.nodes)},
-            "name": node.name,
-            "schema": node.schema,
-            "alias": node.alias,
-        }
-        for uid, node in manifest.nodes.items()
-        if str(node.resource_type) == "model"
-    }
-
-
-def materialized_views(manifest: Path | dict[str, dict[str, Any]]) -> list[dict[str, str]]:
-    """The materialized views of manifest.json (a path) or of manifest_nodes(), parents before children."""
-    nodes = json.loads(manifest.read_text())["nodes"] if isinstance(manifest, Path) else manifest
+def materialized_views(manifest: Any) -> list[dict[str, str]]:
+    """The materialized views of a parsed dbt Manifest, parents before children."""
     views = {
         uid: node
-        for uid, node in nodes.items()
-        if node.get("resource_type") == "model"
-        and node.get("config", {}).get("materialized") == "materialized_view"
+        for uid, node in manifest.nodes.items()
+        if str(node.resource_type) == "model" and node.config.materialized == "materialized_view"
     }
     ordered: list[str] = []
     visiting: set[str] = set()
@@ -124,7 +104,7 @@ def materialized_views(manifest: Path | dict[str, dict[str, Any]]) -> list[dict[
         if uid in ordered or uid in visiting:
             return
         visiting.add(uid)
-        for parent in views[uid].get("depends_on", {}).get("nodes", []):
+        for parent in views[uid].depends_on.nodes:
             if parent in views:
                 visit(parent)
         visiting.discard(uid)
@@ -133,12 +113,7 @@ def materialized_views(manifest: Path | dict[str, dict[str, Any]]) -> list[dict[
     for uid in sorted(views):
         visit(uid)
     return [
-        {
-            "unique_id": uid,
-            "name": views[uid]["name"],
-            "schema": views[uid]["schema"],
-            "alias": views[uid]["alias"],
-        }
+        {"unique_id": uid, "name": views[uid].name, "schema": views[uid].schema, "alias": views[uid].alias}
         for uid in ordered
     ]
 
@@ -315,7 +290,7 @@ def _run_steps(
     _timed(result, "dbt", progress)(dbt_step)
 
     def views_step() -> tuple[str, str, dict[str, Any]]:
-        views = materialized_views(manifest_nodes(manifest("materialized views")))
+        views = materialized_views(manifest("materialized views"))
         timings = refresh_views(settings, views, dry_run)
         return ("dry-run" if dry_run else "ok"), f"{len(timings)} views", timings
 
