@@ -4,14 +4,21 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OPS    := $(BIN)/ytempire-ops
 STAMP  := $(VENV)/.installed
+# make bench: scale 1, 90 days, 3 runs; more options after them, e.g. BENCH_ARGS="--scale 0.1 --days 7"
+BENCH_SCALE ?= 1
+BENCH_DAYS  ?= 90
+BENCH_RUNS  ?= 3
+BENCH_ARGS  ?=
 
-.PHONY: help install timescaledb demo test lint pytest clean down
+.PHONY: help install timescaledb demo test lint pytest clean down bench
 
 help:
 	@echo "make demo         local stack + small dataset + dbt build + summary"
 	@echo "make test         ruff, pytest (throwaway stack: stack, generator, sqlfluff lint, dbt build)"
 	@echo "make timescaledb  build and install TimescaleDB (Apache-2) for PostgreSQL 15 if missing"
 	@echo "make lint         ruff + sqlfluff against the local stack"
+	@echo "make bench        benchmarks on a throwaway stack (scale 1, 90 days, 3 runs: over an hour);"
+	@echo "                  BENCH_ARGS=\"--scale 0.1 --days 7\" to change it; figures in docs/benchmarks.md"
 	@echo "make down         stop the local stack"
 
 $(STAMP): pyproject.toml
@@ -41,6 +48,10 @@ lint: install
 
 down: install
 	$(OPS) local down
+
+# Benchmarks print numbers and assert nothing about time (docs/benchmarks.md).
+bench: install timescaledb
+	$(BIN)/python benchmarks/bench.py --scale $(BENCH_SCALE) --days $(BENCH_DAYS) --runs $(BENCH_RUNS) $(BENCH_ARGS)
 
 clean:
 	-$(OPS) local down

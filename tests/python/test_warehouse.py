@@ -17,7 +17,16 @@ from conftest import (
     table_digest,
 )
 
-FACTS = ("fact_video_performance", "fact_costs", "fact_revenue", "fact_channel_daily")
+FACTS = (
+    "fact_video_performance",
+    "fact_video_daily",
+    "fact_video_hourly",
+    "fact_costs",
+    "fact_revenue",
+    "fact_channel_daily",
+)
+# Aggregates kept incrementally: after appends they must equal a rebuild from scratch.
+AGGREGATES = ("fact_video_daily", "fact_video_hourly", "fact_channel_daily")
 MARTS = (
     "mart_video_economics",
     "mart_channel_performance",
@@ -29,6 +38,8 @@ MARTS = (
 )
 GRAINS = {
     "fact_video_performance": ("video_id", "captured_at"),
+    "fact_video_daily": ("video_id", "activity_date"),
+    "fact_video_hourly": ("video_id", "hour_start"),
     "fact_costs": ("cost_id",),
     "fact_revenue": ("video_id", "revenue_date"),
     "fact_channel_daily": ("channel_id", "activity_date"),
@@ -108,6 +119,7 @@ def test_append_adds_exactly_the_new_polls(test_stack: StackHandle, incremental_
             " from analytics.fact_video_performance"
         )
         incremental_digest = cur.fetchone()[0]
+    incremental_aggregates = checksums(conn, AGGREGATES)
     conn.close()
     assert after_rows > before_rows
     assert after_rows == expected_rows
@@ -122,6 +134,7 @@ def test_append_adds_exactly_the_new_polls(test_stack: StackHandle, incremental_
             " from analytics.fact_video_performance"
         )
         assert cur.fetchone()[0] == incremental_digest
+    assert checksums(conn, AGGREGATES) == incremental_aggregates
     conn.close()
 
 

@@ -5,7 +5,8 @@
     (by incurred_at's UTC date, including costs of the channel that belong to
     no video), profit and RPM. Keyed to the versions valid at the day's end.
     Incremental: only the (channel, day) pairs touched by fact rows newer than
-    each source's high-water mark are recomputed.
+    each source's high-water mark are recomputed. Poll sums come from
+    fact_video_daily (one row per video and day), not from the polls.
 #}
 {{
     config(
@@ -20,22 +21,21 @@
     )
 }}
 
-{#- What a (channel, day) gets from its polls; the same sums on both load paths. -#}
+{#- What a (channel, day) gets from its videos' days; the same sums on both load paths. -#}
 {% set performance_sums = {
-    'views': 'sum(performance.views_delta)',
-    'likes': 'sum(performance.likes_delta)',
-    'comments': 'sum(performance.comments_delta)',
-    'shares': 'sum(performance.shares_delta)',
-    'watch_time_minutes': 'sum(performance.watch_time_minutes_delta)',
-    'subscribers_net': 'sum(performance.subscribers_gained_delta - performance.subscribers_lost_delta)',
-    'performance_changed_at': 'max(performance.changed_at)',
+    'views': 'sum(video_days.views)',
+    'likes': 'sum(video_days.likes)',
+    'comments': 'sum(video_days.comments)',
+    'shares': 'sum(video_days.shares)',
+    'watch_time_minutes': 'sum(video_days.watch_time_minutes)',
+    'subscribers_net': 'sum(video_days.subscribers_net)',
 } %}
 
 with
 
-performance as not materialized (
+video_days as not materialized (
 
-    select * from {{ ref('fact_video_performance') }}
+    select * from {{ ref('fact_video_daily') }}
 
 ),
 
@@ -75,9 +75,9 @@ touched as (
 
     select
         channel_id,
-        cast(captured_at at time zone 'UTC' as date) as activity_date
-    from performance
-    where changed_at >= {{ incremental_watermark('performance_changed_at') }}
+        activity_date
+    from video_days
+    where performance_changed_at >= {{ incremental_watermark('performance_changed_at') }}
     union
     select
         channel_id,
@@ -116,15 +116,13 @@ touched_range as (
 
 {% if is_incremental() %}
 
--- Polls are by far the largest source: only the touched (channel, day) pairs
--- are summed, each through the fact's (channel_id, captured_at) index
--- (lateral, so the planner cannot choose to scan every poll of the range).
+-- Only the touched (channel, day) pairs are summed, from fact_video_daily
+-- (one row per video and day) through its (channel_id, activity_date) index.
 touched_days as (
 
     select distinct
         channel_id,
-        activity_date,
-        cast(activity_date as timestamp) at time zone 'UTC' as day_starts_at
+        activity_date
     from touched
 
 ),
@@ -132,30 +130,18 @@ touched_days as (
 performance_daily as (
 
     select
-        touched_days.channel_id,
-        touched_days.activity_date,
-        day_sums.views,
-        day_sums.likes,
-        day_sums.comments,
-        day_sums.shares,
-        day_sums.watch_time_minutes,
-        day_sums.subscribers_net,
-        day_sums.performance_changed_at
+        video_days.channel_id,
+        video_days.activity_date,
+        {% for name, expression in performance_sums.items() %}
+        {{ expression }} as {{ name }},
+        {% endfor %}
+        max(video_days.performance_changed_at) as performance_changed_at
     from touched_days
-    cross join
-        lateral (
-            select
-                {% for name, expression in performance_sums.items() %}
-                {{ expression }} as {{ name }},
-                {% endfor %}
-                count(*) as polls
-            from performance
-            where
-                performance.channel_id = touched_days.channel_id
-                and performance.captured_at >= touched_days.day_starts_at
-                and performance.captured_at < touched_days.day_starts_at + interval '1 day'
-        ) as day_sums
-    where day_sums.polls > 0
+    inner join video_days
+        on
+            touched_days.channel_id = video_days.channel_id
+            and touched_days.activity_date = video_days.activity_date
+    group by video_days.channel_id, video_days.activity_date
 
 ),
 
@@ -164,14 +150,14 @@ performance_daily as (
 performance_daily as (
 
     select
-        performance.channel_id,
-        cast(performance.captured_at at time zone 'UTC' as date) as activity_date,
+        video_days.channel_id,
+        video_days.activity_date,
         {% for name, expression in performance_sums.items() %}
         {{ expression }} as {{ name }},
         {% endfor %}
-        count(*) as polls
-    from performance
-    group by performance.channel_id, cast(performance.captured_at at time zone 'UTC' as date)
+        max(video_days.performance_changed_at) as performance_changed_at
+    from video_days
+    group by video_days.channel_id, video_days.activity_date
 
 ),
 

@@ -24,6 +24,12 @@ videos as (
 
 ),
 
+video_days as not materialized (
+
+    select * from {{ ref('fact_video_daily') }}
+
+),
+
 performance as (
 
     select * from {{ ref('fact_video_performance') }}
@@ -59,22 +65,76 @@ channels_at_as_of as (
 
 ),
 
--- One pass over the window's polls, hashed by video (no sort of the polls).
+-- The window's video-days from fact_video_daily: every day before as_of's
+-- date, and as_of's date where the video's last poll of it is at or before
+-- as_of (always, unless an earlier instant is replayed).
+window_days as (
+
+    select
+        channel_id,
+        video_id,
+        views,
+        likes,
+        comments,
+        shares,
+        last_captured_at,
+        engagement_rate_at_last_poll as engagement_rate
+    from video_days
+    where
+        activity_date between {{ window_start_date }} and {{ as_of_date() }}
+        and last_captured_at <= {{ as_of() }}
+
+),
+
+-- as_of's date of the videos that also have polls after as_of: their polls
+-- of that date up to as_of, summed like a day of fact_video_daily.
+days_after_as_of as (
+
+    select video_id
+    from video_days
+    where
+        activity_date = {{ as_of_date() }}
+        and last_captured_at > {{ as_of() }}
+
+),
+
+partial_days as (
+
+    select
+        performance.channel_id,
+        performance.video_id,
+        sum(performance.views_delta) as views,
+        sum(performance.likes_delta) as likes,
+        sum(performance.comments_delta) as comments,
+        sum(performance.shares_delta) as shares,
+        max(performance.captured_at) as last_captured_at,
+        {{ value_at_latest('performance.engagement_rate', 'performance.captured_at') }} as engagement_rate
+    from performance
+    inner join days_after_as_of
+        on performance.video_id = days_after_as_of.video_id
+    where
+        performance.captured_at >= cast({{ as_of_date() }} as timestamp) at time zone 'UTC'
+        and performance.captured_at <= {{ as_of() }}
+    group by performance.channel_id, performance.video_id
+
+),
+
 video_window as (
 
     select
         channel_id,
         video_id,
-        sum(views_delta) as views,
-        sum(likes_delta) as likes,
-        sum(comments_delta) as comments,
-        sum(shares_delta) as shares,
+        sum(views) as views,
+        sum(likes) as likes,
+        sum(comments) as comments,
+        sum(shares) as shares,
         -- the video's engagement rate at its latest poll in the window
-        {{ value_at_latest('engagement_rate', 'captured_at') }} as engagement_rate
-    from performance
-    where
-        captured_at >= {{ window_start_at }}
-        and captured_at <= {{ as_of() }}
+        {{ value_at_latest('engagement_rate', 'last_captured_at') }} as engagement_rate
+    from (
+        select * from window_days
+        union all
+        select * from partial_days
+    ) as video_window_days
     group by channel_id, video_id
 
 ),

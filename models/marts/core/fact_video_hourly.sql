@@ -1,0 +1,143 @@
+{#
+    One row per (video, UTC hour) with at least one poll: an aggregate of
+    fact_video_performance. Per hour: polls, counters gained (sums of the
+    per-poll deltas, so a YouTube correction never shows as negative), the
+    cumulative counters at the hour's last poll, engagement rates and
+    corrections. video_performance_hourly selects its recent window from it,
+    so refreshing that view reads ~70 k hour rows instead of summing ~240 k
+    polls. A hypertable on hour_start with the polls' retention.
+    Incremental: the (video, hour) pairs of polls changed since the watermark
+    are summed again, each from its own polls through the fact's
+    (video_id, captured_at) index.
+#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['video_id', 'hour_start'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        meta={
+            'timescaledb': {
+                'time_column': 'hour_start',
+                'chunk_interval': '7 days',
+                'compression': {'segmentby': ['channel_id'], 'orderby': 'hour_start desc', 'after': '7 days'},
+                'retention': {'drop_after': '90 days'},
+            },
+        },
+        indexes=[
+            {'columns': ['video_id', 'hour_start'], 'unique': true},
+            {'columns': ['performance_changed_at']},
+        ],
+    )
+}}
+
+{#- What a (video, hour) gets from its polls; the same expressions on both load paths
+    (then performance_changed_at, the watermark, on both). -#}
+{% set hour_sums = {
+    'channel_id': 'max(performance.channel_id)',
+    'polls': 'count(*)',
+    'views_gained': 'sum(performance.views_delta)',
+    'likes_gained': 'sum(performance.likes_delta)',
+    'comments_gained': 'sum(performance.comments_delta)',
+    'shares_gained': 'sum(performance.shares_delta)',
+    'corrections': 'count(*) filter (where performance.is_correction)',
+    'views': value_at_latest('performance.views', 'performance.captured_at'),
+    'likes': value_at_latest('performance.likes', 'performance.captured_at'),
+    'comments': value_at_latest('performance.comments', 'performance.captured_at'),
+    'shares': value_at_latest('performance.shares', 'performance.captured_at'),
+    'last_captured_at': 'max(performance.captured_at)',
+} %}
+
+with
+
+performance as not materialized (
+
+    select * from {{ ref('fact_video_performance') }}
+
+),
+
+{% if is_incremental() %}
+
+touched as (
+
+    select distinct
+        video_id,
+        date_trunc('hour', captured_at, 'UTC') as hour_start
+    from performance
+    where changed_at >= {{ incremental_watermark('performance_changed_at') }}
+
+),
+
+-- lateral, so each pair reads only its own polls through the index
+hourly as (
+
+    select
+        touched.video_id,
+        touched.hour_start,
+        {% for name in hour_sums %}
+        sums.{{ name }},
+        {% endfor %}
+        sums.performance_changed_at
+    from touched
+    cross join
+        lateral (
+            select
+                {% for name, expression in hour_sums.items() %}
+                {{ expression }} as {{ name }},
+                {% endfor %}
+                max(performance.changed_at) as performance_changed_at
+            from performance
+            where
+                performance.video_id = touched.video_id
+                and performance.captured_at >= touched.hour_start
+                and performance.captured_at < touched.hour_start + interval '1 hour'
+        ) as sums
+    where sums.polls > 0
+
+),
+
+{% else %}
+
+hourly as (
+
+    select
+        performance.video_id,
+        date_trunc('hour', performance.captured_at, 'UTC') as hour_start,
+        {% for name, expression in hour_sums.items() %}
+        {{ expression }} as {{ name }},
+        {% endfor %}
+        max(performance.changed_at) as performance_changed_at
+    from performance
+    group by performance.video_id, date_trunc('hour', performance.captured_at, 'UTC')
+
+),
+
+{% endif %}
+
+final as (
+
+    select
+        video_id,
+        hour_start,
+        cast(channel_id as varchar(50)) as channel_id,
+        {{ utc_date_key('hour_start') }} as date_key,
+        cast(polls as integer) as polls,
+        cast(views_gained as bigint) as views_gained,
+        cast(likes_gained as bigint) as likes_gained,
+        cast(comments_gained as bigint) as comments_gained,
+        cast(shares_gained as bigint) as shares_gained,
+        cast(views as bigint) as views,
+        cast(likes as bigint) as likes,
+        cast(comments as bigint) as comments,
+        cast(shares as bigint) as shares,
+        {{ engagement_rate('likes', 'comments', 'shares', 'views') }} as engagement_rate,
+        {{ engagement_rate('likes_gained', 'comments_gained', 'shares_gained', 'views_gained') }}
+            as engagement_rate_gained,
+        cast(corrections as integer) as corrections,
+        last_captured_at,
+        performance_changed_at
+    from hourly
+
+)
+
+select * from final
