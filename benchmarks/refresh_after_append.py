@@ -49,9 +49,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--append-minutes", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1, help="Refreshes run first and not counted.")
+    parser.add_argument("--nodes", type=int, default=10, help="How many of the slowest dbt nodes to list.")
     opts = parser.parse_args()
     settings = Settings.load()
     samples: dict[str, list[float]] = {}
+    node_samples: dict[str, list[float]] = {}
     appended: list[float] = []
     for i in range(opts.warmup + opts.runs):
         started = time.monotonic()
@@ -71,6 +73,11 @@ def main() -> None:
             if step["name"] == "dbt":
                 for part, seconds in step["data"]["timing"].items():
                     samples.setdefault(f"  dbt {part.replace('_', ' ')}", []).append(seconds)
+                for node, seconds in step["data"]["nodes"].items():
+                    node_samples.setdefault(node, []).append(seconds)
+            if step["name"] == "materialized views":
+                for view, timing in step["data"].items():
+                    samples.setdefault(f"  view {view}", []).append(timing["seconds"])
         print(
             f"run {i - opts.warmup + 1}: refresh {report['seconds']:.2f} s, process {wall:.2f} s", flush=True
         )
@@ -78,6 +85,12 @@ def main() -> None:
     print(f"{'':<28}{'median':>9}{'min':>9}{'max':>9}  (seconds)")
     for name, values in [("generate (append)", appended), *samples.items()]:
         print(f"{name:<28}{statistics.median(values):>9.2f}{min(values):>9.2f}{max(values):>9.2f}")
+    print("\ndbt nodes, by median (each node's own time; dbt's threads run nodes side by side)")
+    by_median = sorted(node_samples.items(), key=lambda item: -statistics.median(item[1]))
+    for name, values in by_median[: opts.nodes]:
+        print(f"{name[:34]:<36}{statistics.median(values):>9.2f}{min(values):>9.2f}{max(values):>9.2f}")
+    total = [sum(run) for run in zip(*node_samples.values(), strict=False)]
+    print(f"{'sum of every node':<36}{statistics.median(total):>9.2f}{min(total):>9.2f}{max(total):>9.2f}")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
 {#
-    One row per (video, UTC day) with at least one poll: an aggregate of
-    fact_video_performance that the reporting marts and fact_channel_daily
-    read instead of the polls (a week of polls is ~1.5 M rows at scale 1, a
-    week of video-days ~0.2 M). Per day: polls, counters gained (sums of the
-    per-poll deltas), corrections, the day's first and last poll, and the
-    cumulative counters and engagement rate at its last poll.
-    Incremental: the (video, day) pairs of polls changed since the watermark
-    are summed again, each from its own polls through the fact's
-    (video_id, captured_at) index.
+    One row per (video, UTC day) with at least one poll: the hours of
+    fact_video_hourly summed by UTC day, which the reporting marts and
+    fact_channel_daily read instead of the polls (a week of polls is ~1.5 M
+    rows at scale 1, a week of video-days ~0.2 M). Per day: polls, counters
+    gained (sums of the per-poll deltas), corrections, the day's first and
+    last poll, and the cumulative counters and engagement rate at its last
+    poll (those of its last hour).
+    Incremental: the (video, day) pairs with hours changed since the
+    watermark are summed again from their hours.
 #}
 {{
     config(
@@ -24,32 +24,32 @@
     )
 }}
 
-{#- What a (video, day) gets from its polls; the same expressions on both load paths
-    (then performance_changed_at, the watermark, on both). -#}
+{#- What a (video, day) gets from its hours; the same expressions on both load
+    paths (then performance_changed_at, the watermark, on both). -#}
 {% set day_sums = {
-    'channel_id': 'max(performance.channel_id)',
-    'polls': 'count(*)',
-    'views': 'sum(performance.views_delta)',
-    'likes': 'sum(performance.likes_delta)',
-    'comments': 'sum(performance.comments_delta)',
-    'shares': 'sum(performance.shares_delta)',
-    'watch_time_minutes': 'sum(performance.watch_time_minutes_delta)',
-    'subscribers_net': 'sum(performance.subscribers_gained_delta - performance.subscribers_lost_delta)',
-    'corrections': 'count(*) filter (where performance.is_correction)',
-    'first_captured_at': 'min(performance.captured_at)',
-    'last_captured_at': 'max(performance.captured_at)',
-    'views_at_last_poll': value_at_latest('performance.views', 'performance.captured_at'),
-    'likes_at_last_poll': value_at_latest('performance.likes', 'performance.captured_at'),
-    'comments_at_last_poll': value_at_latest('performance.comments', 'performance.captured_at'),
-    'shares_at_last_poll': value_at_latest('performance.shares', 'performance.captured_at'),
-    'engagement_rate_at_last_poll': value_at_latest('performance.engagement_rate', 'performance.captured_at'),
+    'channel_id': 'max(hours.channel_id)',
+    'polls': 'sum(hours.polls)',
+    'views': 'sum(hours.views_gained)',
+    'likes': 'sum(hours.likes_gained)',
+    'comments': 'sum(hours.comments_gained)',
+    'shares': 'sum(hours.shares_gained)',
+    'watch_time_minutes': 'sum(hours.watch_time_minutes_gained)',
+    'subscribers_net': 'sum(hours.subscribers_net)',
+    'corrections': 'sum(hours.corrections)',
+    'first_captured_at': 'min(hours.first_captured_at)',
+    'last_captured_at': 'max(hours.last_captured_at)',
+    'views_at_last_poll': value_at_latest('hours.views', 'hours.last_captured_at'),
+    'likes_at_last_poll': value_at_latest('hours.likes', 'hours.last_captured_at'),
+    'comments_at_last_poll': value_at_latest('hours.comments', 'hours.last_captured_at'),
+    'shares_at_last_poll': value_at_latest('hours.shares', 'hours.last_captured_at'),
+    'engagement_rate_at_last_poll': value_at_latest('hours.engagement_rate', 'hours.last_captured_at'),
 } %}
 
 with
 
-performance as not materialized (
+hours as not materialized (
 
-    select * from {{ ref('fact_video_performance') }}
+    select * from {{ ref('fact_video_hourly') }}
 
 ),
 
@@ -59,13 +59,13 @@ touched as (
 
     select distinct
         video_id,
-        cast(captured_at at time zone 'UTC' as date) as activity_date
-    from performance
-    where changed_at >= {{ incremental_watermark('performance_changed_at') }}
+        cast(hour_start at time zone 'UTC' as date) as activity_date
+    from hours
+    where performance_changed_at >= {{ incremental_watermark('performance_changed_at') }}
 
 ),
 
--- lateral, so each pair reads only its own polls through the index
+-- lateral, so each pair reads only its own hours through the index
 daily as (
 
     select
@@ -82,12 +82,12 @@ daily as (
                 {% for name, expression in day_sums.items() %}
                 {{ expression }} as {{ name }},
                 {% endfor %}
-                max(performance.changed_at) as performance_changed_at
-            from performance
+                max(hours.performance_changed_at) as performance_changed_at
+            from hours
             where
-                performance.video_id = touched.video_id
-                and performance.captured_at >= cast(touched.activity_date as timestamp) at time zone 'UTC'
-                and performance.captured_at < cast(touched.activity_date + 1 as timestamp) at time zone 'UTC'
+                hours.video_id = touched.video_id
+                and hours.hour_start >= cast(touched.activity_date as timestamp) at time zone 'UTC'
+                and hours.hour_start < cast(touched.activity_date + 1 as timestamp) at time zone 'UTC'
         ) as sums
     where sums.polls > 0
 
@@ -98,14 +98,14 @@ daily as (
 daily as (
 
     select
-        performance.video_id,
-        cast(performance.captured_at at time zone 'UTC' as date) as activity_date,
+        hours.video_id,
+        cast(hours.hour_start at time zone 'UTC' as date) as activity_date,
         {% for name, expression in day_sums.items() %}
         {{ expression }} as {{ name }},
         {% endfor %}
-        max(performance.changed_at) as performance_changed_at
-    from performance
-    group by performance.video_id, cast(performance.captured_at at time zone 'UTC' as date)
+        max(hours.performance_changed_at) as performance_changed_at
+    from hours
+    group by hours.video_id, cast(hours.hour_start at time zone 'UTC' as date)
 
 ),
 

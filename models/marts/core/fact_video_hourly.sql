@@ -3,9 +3,9 @@
     fact_video_performance. Per hour: polls, counters gained (sums of the
     per-poll deltas, so a YouTube correction never shows as negative), the
     cumulative counters at the hour's last poll, engagement rates and
-    corrections. video_performance_hourly selects its recent window from it,
-    so refreshing that view reads ~70 k hour rows instead of summing ~240 k
-    polls. A hypertable on hour_start with the polls' retention.
+    corrections. video_performance_hourly selects its recent window from it
+    and fact_video_daily sums its hours, so refreshing that view reads ~70 k
+    hour rows instead of summing ~240 k polls. A hypertable on hour_start with the polls' retention.
     Incremental: the (video, hour) pairs of polls changed since the watermark
     are summed again, each from its own polls through the fact's
     (video_id, captured_at) index.
@@ -40,11 +40,14 @@
     'likes_gained': 'sum(performance.likes_delta)',
     'comments_gained': 'sum(performance.comments_delta)',
     'shares_gained': 'sum(performance.shares_delta)',
+    'watch_time_minutes_gained': 'sum(performance.watch_time_minutes_delta)',
+    'subscribers_net': 'sum(performance.subscribers_gained_delta - performance.subscribers_lost_delta)',
     'corrections': 'count(*) filter (where performance.is_correction)',
     'views': value_at_latest('performance.views', 'performance.captured_at'),
     'likes': value_at_latest('performance.likes', 'performance.captured_at'),
     'comments': value_at_latest('performance.comments', 'performance.captured_at'),
     'shares': value_at_latest('performance.shares', 'performance.captured_at'),
+    'first_captured_at': 'min(performance.captured_at)',
     'last_captured_at': 'max(performance.captured_at)',
 } %}
 
@@ -134,6 +137,9 @@ final as (
         {{ engagement_rate('likes_gained', 'comments_gained', 'shares_gained', 'views_gained') }}
             as engagement_rate_gained,
         cast(corrections as integer) as corrections,
+        watch_time_minutes_gained,
+        subscribers_net,
+        first_captured_at,
         last_captured_at,
         performance_changed_at
     from hourly
