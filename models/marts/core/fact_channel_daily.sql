@@ -21,16 +21,6 @@
     )
 }}
 
-{#- What a (channel, day) gets from its videos' days; the same sums on both load paths. -#}
-{% set performance_sums = {
-    'views': 'sum(video_days.views)',
-    'likes': 'sum(video_days.likes)',
-    'comments': 'sum(video_days.comments)',
-    'shares': 'sum(video_days.shares)',
-    'watch_time_minutes': 'sum(video_days.watch_time_minutes)',
-    'subscribers_net': 'sum(video_days.subscribers_net)',
-} %}
-
 with
 
 video_days as not materialized (
@@ -102,6 +92,15 @@ touched_range as (
 
 ),
 
+touched_days as (
+
+    select distinct
+        channel_id,
+        activity_date
+    from touched
+
+),
+
 {% else %}
 
 touched_range as (
@@ -114,54 +113,31 @@ touched_range as (
 
 {% endif %}
 
-{% if is_incremental() %}
-
--- Only the touched (channel, day) pairs are summed, from fact_video_daily
--- (one row per video and day) through its (channel_id, activity_date) index.
-touched_days as (
-
-    select distinct
-        channel_id,
-        activity_date
-    from touched
-
-),
-
+-- The poll sums of a (channel, day) are those of its videos' days; when
+-- incremental, only for the touched pairs, through fact_video_daily's
+-- (channel_id, activity_date) index.
 performance_daily as (
 
     select
         video_days.channel_id,
         video_days.activity_date,
-        {% for name, expression in performance_sums.items() %}
-        {{ expression }} as {{ name }},
-        {% endfor %}
-        max(video_days.performance_changed_at) as performance_changed_at
-    from touched_days
-    inner join video_days
-        on
-            touched_days.channel_id = video_days.channel_id
-            and touched_days.activity_date = video_days.activity_date
-    group by video_days.channel_id, video_days.activity_date
-
-),
-
-{% else %}
-
-performance_daily as (
-
-    select
-        video_days.channel_id,
-        video_days.activity_date,
-        {% for name, expression in performance_sums.items() %}
-        {{ expression }} as {{ name }},
-        {% endfor %}
+        sum(video_days.views) as views,
+        sum(video_days.likes) as likes,
+        sum(video_days.comments) as comments,
+        sum(video_days.shares) as shares,
+        sum(video_days.watch_time_minutes) as watch_time_minutes,
+        sum(video_days.subscribers_net) as subscribers_net,
         max(video_days.performance_changed_at) as performance_changed_at
     from video_days
+    {% if is_incremental() %}
+    inner join touched_days
+        on
+            video_days.channel_id = touched_days.channel_id
+            and video_days.activity_date = touched_days.activity_date
+    {% endif %}
     group by video_days.channel_id, video_days.activity_date
 
 ),
-
-{% endif %}
 
 costs_daily as (
 

@@ -24,8 +24,7 @@
     )
 }}
 
-{#- What a (video, day) gets from its hours; the same expressions on both load
-    paths (then performance_changed_at, the watermark, on both). -#}
+{#- What a (video, day) gets from its hours, on both load paths. -#}
 {% set day_sums = {
     'channel_id': 'max(hours.channel_id)',
     'polls': 'sum(hours.polls)',
@@ -43,6 +42,7 @@
     'comments_at_last_poll': value_at_latest('hours.comments', 'hours.last_captured_at'),
     'shares_at_last_poll': value_at_latest('hours.shares', 'hours.last_captured_at'),
     'engagement_rate_at_last_poll': value_at_latest('hours.engagement_rate', 'hours.last_captured_at'),
+    'performance_changed_at': 'max(hours.performance_changed_at)',
 } %}
 
 with
@@ -65,51 +65,20 @@ touched as (
 
 ),
 
--- lateral, so each pair reads only its own hours through the index
-daily as (
-
-    select
-        touched.video_id,
-        touched.activity_date,
-        {% for name in day_sums %}
-        sums.{{ name }},
-        {% endfor %}
-        sums.performance_changed_at
-    from touched
-    cross join
-        lateral (
-            select
-                {% for name, expression in day_sums.items() %}
-                {{ expression }} as {{ name }},
-                {% endfor %}
-                max(hours.performance_changed_at) as performance_changed_at
-            from hours
-            where
-                hours.video_id = touched.video_id
-                and hours.hour_start >= cast(touched.activity_date as timestamp) at time zone 'UTC'
-                and hours.hour_start < cast(touched.activity_date + 1 as timestamp) at time zone 'UTC'
-        ) as sums
-    where sums.polls > 0
-
-),
-
-{% else %}
-
-daily as (
-
-    select
-        hours.video_id,
-        cast(hours.hour_start at time zone 'UTC' as date) as activity_date,
-        {% for name, expression in day_sums.items() %}
-        {{ expression }} as {{ name }},
-        {% endfor %}
-        max(hours.performance_changed_at) as performance_changed_at
-    from hours
-    group by hours.video_id, cast(hours.hour_start at time zone 'UTC' as date)
-
-),
-
 {% endif %}
+
+daily as (
+    {{ rollup_by_bucket(
+        source='hours',
+        key='video_id',
+        bucket='activity_date',
+        bucket_of="cast(hours.hour_start at time zone 'UTC' as date)",
+        time_column='hours.hour_start',
+        bucket_starts="cast(touched.activity_date as timestamp) at time zone 'UTC'",
+        bucket_ends="cast(touched.activity_date + 1 as timestamp) at time zone 'UTC'",
+        sums=day_sums,
+    ) }}
+),
 
 final as (
 

@@ -31,8 +31,7 @@
     )
 }}
 
-{#- What a (video, hour) gets from its polls; the same expressions on both load paths
-    (then performance_changed_at, the watermark, on both). -#}
+{#- What a (video, hour) gets from its polls, on both load paths. -#}
 {% set hour_sums = {
     'channel_id': 'max(performance.channel_id)',
     'polls': 'count(*)',
@@ -49,6 +48,7 @@
     'shares': value_at_latest('performance.shares', 'performance.captured_at'),
     'first_captured_at': 'min(performance.captured_at)',
     'last_captured_at': 'max(performance.captured_at)',
+    'performance_changed_at': 'max(performance.changed_at)',
 } %}
 
 with
@@ -71,51 +71,20 @@ touched as (
 
 ),
 
--- lateral, so each pair reads only its own polls through the index
-hourly as (
-
-    select
-        touched.video_id,
-        touched.hour_start,
-        {% for name in hour_sums %}
-        sums.{{ name }},
-        {% endfor %}
-        sums.performance_changed_at
-    from touched
-    cross join
-        lateral (
-            select
-                {% for name, expression in hour_sums.items() %}
-                {{ expression }} as {{ name }},
-                {% endfor %}
-                max(performance.changed_at) as performance_changed_at
-            from performance
-            where
-                performance.video_id = touched.video_id
-                and performance.captured_at >= touched.hour_start
-                and performance.captured_at < touched.hour_start + interval '1 hour'
-        ) as sums
-    where sums.polls > 0
-
-),
-
-{% else %}
-
-hourly as (
-
-    select
-        performance.video_id,
-        date_trunc('hour', performance.captured_at, 'UTC') as hour_start,
-        {% for name, expression in hour_sums.items() %}
-        {{ expression }} as {{ name }},
-        {% endfor %}
-        max(performance.changed_at) as performance_changed_at
-    from performance
-    group by performance.video_id, date_trunc('hour', performance.captured_at, 'UTC')
-
-),
-
 {% endif %}
+
+hourly as (
+    {{ rollup_by_bucket(
+        source='performance',
+        key='video_id',
+        bucket='hour_start',
+        bucket_of="date_trunc('hour', performance.captured_at, 'UTC')",
+        time_column='performance.captured_at',
+        bucket_starts='touched.hour_start',
+        bucket_ends="touched.hour_start + interval '1 hour'",
+        sums=hour_sums,
+    ) }}
+),
 
 final as (
 
