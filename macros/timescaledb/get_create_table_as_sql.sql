@@ -10,17 +10,31 @@
     keeps its chunks through the rename. The post-hook then finds a hypertable
     and emits only what still differs (compression, policies, warnings).
     Everything else (temporary tables, models without the config, contracts)
-    goes to dbt's own macro unchanged.
+    goes to dbt's own macro.
+
+    An incremental model's full load (first build or --full-refresh) ends with
+    ANALYZE of the new table: later runs plan their small batches against it,
+    and autovacuum may reach a table of millions of new rows only minutes
+    later (after a scale-1 build, refreshes planned mart_channel_performance
+    and fact_channel_daily on fact_video_daily without statistics until then).
 #}
 {% macro postgres__get_create_table_as_sql(temporary, relation, sql) -%}
     {%- set cfg = none -%}
     {%- if not temporary and execute and model is defined and model.resource_type == 'model' -%}
         {%- set cfg = timescaledb_model_config(config) -%}
     {%- endif -%}
+    {%- set analyze = not temporary and execute and model is defined
+        and model.resource_type == 'model' and config.get('materialized') == 'incremental' -%}
     {%- if cfg is none
         or config.get('contract').enforced
         or not timescaledb_environment().installed -%}
-        {{ default__get_create_table_as_sql(temporary, relation, sql) }}
+        {%- set create_table_as = default__get_create_table_as_sql(temporary, relation, sql) -%}
+        {%- if analyze %}
+        {{ create_table_as.strip().rstrip(';') }};
+        analyze {{ relation }};
+        {%- else %}
+        {{ create_table_as }}
+        {%- endif -%}
     {%- else -%}
         {%- do log(
             "timescaledb: select create_hypertable('" ~ this.schema ~ "." ~ this.identifier
@@ -40,5 +54,8 @@
         insert into {{ relation }} (
             {{ sql }}
         );
+        {%- if analyze %}
+        analyze {{ relation }};
+        {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

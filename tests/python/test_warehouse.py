@@ -210,6 +210,49 @@ def test_facts_join_the_dimension_version_valid_at_the_event(test_stack: StackHa
     conn.close()
 
 
+def test_full_loads_of_incremental_models_are_analyzed(test_stack: StackHandle, warehouse: Warehouse) -> None:
+    """A first build leaves planner statistics on every incremental table (and hypertable chunk) it
+    loaded: the next refresh plans against them without waiting for autovacuum."""
+    conn = test_stack.connect(warehouse.dbname)
+    with conn.cursor() as cur:
+        cur.execute(
+            """
+            select n.nspname || '.' || c.relname, s.last_analyze is not null
+            from pg_class as c
+            join pg_namespace as n on n.oid = c.relnamespace
+            left join pg_stat_user_tables as s on s.relid = c.oid
+            where (n.nspname, c.relname) in (
+                ('staging', 'stg_youtube__video_metrics'),
+                ('intermediate', 'int_video_metrics_deltaed'),
+                ('analytics', 'fact_video_daily'),
+                ('analytics', 'fact_channel_daily')
+            )
+            """
+        )
+        tables = dict(cur.fetchall())
+        cur.execute("select exists (select 1 from pg_extension where extname = 'timescaledb')")
+        with_timescaledb = cur.fetchone()[0]
+        cur.execute(
+            """
+            select ch.hypertable_name, bool_and(s.last_analyze is not null), count(*)
+            from timescaledb_information.chunks as ch
+            join pg_stat_user_tables as s
+                on s.schemaname = ch.chunk_schema and s.relname = ch.chunk_name
+            where ch.hypertable_schema = 'analytics'
+              and ch.hypertable_name in ('fact_video_performance', 'fact_video_hourly')
+            group by ch.hypertable_name
+            """
+            if with_timescaledb
+            else "select null, null, null where false"
+        )
+        chunks = {name: (analyzed, count) for name, analyzed, count in cur.fetchall()}
+    conn.close()
+    assert len(tables) == 4 and all(tables.values()), tables
+    if with_timescaledb:
+        assert set(chunks) == {"fact_video_performance", "fact_video_hourly"}, chunks
+    assert all(analyzed for analyzed, _ in chunks.values()), chunks
+
+
 def test_docs_generate_documents_every_model(warehouse: Warehouse, tmp_path) -> None:
     result = run_dbt(["docs", "generate", "--target-path", str(tmp_path)], warehouse.env)
     assert result.returncode == 0, result.stdout[-3000:]
