@@ -269,18 +269,10 @@ class Bench:
     def env(self) -> dict[str, str]:
         """The environment of a CLI process pointed at the throwaway stack (the caller's YTEMPIRE_*/DBT_* dropped)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("YTEMPIRE_", "DBT_"))}
-        pg = self.state["postgres"]
+        env.update(stack.client_env(self.state, self.home, self.dbname))
         env.update(
             {
-                "YTEMPIRE_PG_HOST": pg["host"],
-                "YTEMPIRE_PG_PORT": str(pg["port"]),
-                "YTEMPIRE_PG_USER": pg["user"],
-                "YTEMPIRE_PG_PASSWORD": pg["password"],
-                "YTEMPIRE_PG_DBNAME": self.dbname,
-                "YTEMPIRE_REDIS_URL": self.state["redis"]["url"],
-                "YTEMPIRE_HOME": str(self.home),
                 "YTEMPIRE_PROJECT_DIR": str(PROJECT_DIR),
-                "DBT_PROFILES_DIR": str(self.home),
                 # dbt's artifacts and logs stay in the throwaway directory, not in the project's target/
                 "DBT_TARGET_PATH": str(self.home / "dbt-target"),
                 "DBT_LOG_PATH": str(self.home / "dbt-logs"),

@@ -133,20 +133,12 @@ def marts_data(cur: Any, target: Target) -> tuple[datetime, dict[str, Any]]:
     """(as_of, the `data` of the key's value): the rows warm reads for this one key, assembled by warm."""
     if target.pattern == OVERVIEW:
         rows = _select(cur, "mart_executive_overview", OVERVIEW_COLUMNS, sql.SQL(""))
-        return rows[0]["as_of"], warm._plain(rows[0], OVERVIEW_COLUMNS)
+        return rows[0]["as_of"], warm.plain_row(rows[0], OVERVIEW_COLUMNS)
     if target.pattern == CHANNELS:
         rows = _select(
             cur, "mart_channel_performance", CHANNEL_COLUMNS, sql.SQL("order by revenue_rank, channel_id")
         )
-        as_of = rows[0]["as_of"]
-        as_of_date = as_of.astimezone(UTC).date()
-        channels = [warm._plain(row, CHANNEL_COLUMNS) for row in rows]
-        return as_of, {
-            "window_start_date": (as_of_date - timedelta(days=6)).isoformat(),
-            "window_end_date": as_of_date.isoformat(),
-            "count": len(channels),
-            "channels": channels,
-        }
+        return rows[0]["as_of"], warm.build_channels(rows[0]["as_of"], rows)
     if target.pattern == CHANNEL_KEY:
         rows = _select(
             cur,
@@ -184,7 +176,7 @@ def marts_data(cur: Any, target: Target) -> tuple[datetime, dict[str, Any]]:
     rows = _select(
         cur, "mart_user_revenue_tracking", USER_COLUMNS, sql.SQL("where user_id = %s"), (target.user_id,)
     )
-    return rows[0]["as_of"], warm._plain(rows[0], USER_COLUMNS)
+    return rows[0]["as_of"], warm.plain_row(rows[0], USER_COLUMNS)
 
 
 def marts_value(cur: Any, target: Target) -> bytes:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ytempire_ops.config import Settings
-from ytempire_ops.errors import UserError
+from ytempire_ops.errors import UserError, first_line
 
 
 @dataclass
@@ -113,12 +113,6 @@ def _progress_listener(progress: ProgressCallback) -> Callable[[Any], None]:
     return on_event
 
 
-def _first_line(exc: BaseException) -> str:
-    """An exception in one line: its message's first line, else its repr."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else repr(exc)
-
-
 def load_manifest(settings: Settings, extra: list[str] | None = None) -> Any:
     """Parse the project once (partial parsing, no manifest.json written) for invocations to share."""
     from dbt.cli.main import dbtRunner
@@ -128,7 +122,7 @@ def load_manifest(settings: Settings, extra: list[str] | None = None) -> Any:
     if isinstance(res.exception, KeyboardInterrupt):
         raise KeyboardInterrupt
     if not res.success or res.result is None:
-        detail = _first_line(res.exception) if res.exception is not None else ""
+        detail = first_line(res.exception) if res.exception is not None else ""
         raise UserError(f"the dbt project does not parse{': ' + detail if detail else ''}.")
     return res.result
 
@@ -157,7 +151,7 @@ def invoke(
     if isinstance(res.exception, KeyboardInterrupt):
         raise KeyboardInterrupt
     if res.exception is not None:
-        summary.error = _first_line(res.exception)
+        summary.error = first_line(res.exception)
     for item in getattr(res.result, "results", None) or []:
         node = getattr(item, "node", None)
         if node is None:  # run-operation results carry no node

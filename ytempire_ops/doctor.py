@@ -9,7 +9,7 @@ import psycopg2
 import redis
 
 from ytempire_ops.config import Settings
-from ytempire_ops.errors import UserError
+from ytempire_ops.errors import UserError, first_line
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 
@@ -34,10 +34,6 @@ class DoctorReport:
         return {"ok": self.ok, "checks": [asdict(check) for check in self.checks]}
 
 
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
 def check_postgres(settings: Settings, report: DoctorReport) -> None:
     where = f"{settings.pg_host}:{settings.pg_port}/{settings.pg_dbname} as {settings.pg_user}"
     try:
@@ -47,7 +43,7 @@ def check_postgres(settings: Settings, report: DoctorReport) -> None:
             Check(
                 "postgres",
                 FAIL,
-                f"cannot connect to {where}: {_first_line(exc)}",
+                f"cannot connect to {where}: {first_line(exc)}",
                 "Start the local stack with `ytempire-ops local up`, or set YTEMPIRE_PG_* to a reachable server.",
             )
         )
@@ -126,7 +122,7 @@ def check_redis(settings: Settings, report: DoctorReport) -> None:
             Check(
                 "redis",
                 FAIL,
-                f"cannot reach {settings.redis_url}: {_first_line(exc)}",
+                f"cannot reach {settings.redis_url}: {first_line(exc)}",
                 "Start the local stack with `ytempire-ops local up`, or set YTEMPIRE_REDIS_URL.",
             )
         )

@@ -13,6 +13,11 @@ class ServiceUnreachable(UserError):
     """PostgreSQL or Redis could not be reached."""
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception in one line: its message's first line, else its type's name."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 # Exit codes of the CLI (README, "Cron"). 2 is Typer's own for bad usage.
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -538,21 +538,25 @@ def status(home: Path | None = None) -> StackStatus:
     return result
 
 
+def client_env(state: dict, home: Path, dbname: str | None = None) -> dict[str, str]:
+    """The variables that point dbt and the CLI at a stack: its builder role, database, Redis, profiles."""
+    pg = state["postgres"]
+    return {
+        "YTEMPIRE_PG_HOST": pg["host"],
+        "YTEMPIRE_PG_PORT": str(pg["port"]),
+        "YTEMPIRE_PG_USER": pg["user"],
+        "YTEMPIRE_PG_PASSWORD": pg["password"],
+        "YTEMPIRE_PG_DBNAME": dbname or pg["dbname"],
+        "YTEMPIRE_REDIS_URL": state["redis"]["url"],
+        "YTEMPIRE_HOME": str(home),
+        "DBT_PROFILES_DIR": str(home),
+    }
+
+
 def env_exports(home: Path | None = None) -> list[str]:
     """Shell lines that point dbt and the CLI at the stack."""
     home = (home or stack_home()).resolve()
     state = load_state(home)
     if not state:
         raise UserError(f"no local stack in {home}; start one with `ytempire-ops local up`.")
-    pg = state["postgres"]
-    values = {
-        "YTEMPIRE_PG_HOST": pg["host"],
-        "YTEMPIRE_PG_PORT": str(pg["port"]),
-        "YTEMPIRE_PG_USER": pg["user"],
-        "YTEMPIRE_PG_PASSWORD": pg["password"],
-        "YTEMPIRE_PG_DBNAME": pg["dbname"],
-        "YTEMPIRE_REDIS_URL": state["redis"]["url"],
-        "YTEMPIRE_HOME": str(home),
-        "DBT_PROFILES_DIR": str(home),
-    }
-    return [f"export {key}={shlex.quote(value)}" for key, value in values.items()]
+    return [f"export {key}={shlex.quote(value)}" for key, value in client_env(state, home).items()]

@@ -406,7 +406,7 @@ def redis_location(url: str) -> str:
 
 
 def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")
+    return errors.first_line(exc).rstrip(".")
 
 
 def _unavailable(
@@ -739,7 +739,8 @@ def _num(value: Any) -> Any:
     return value
 
 
-def _plain(row: Mapping[str, Any], columns: Iterable[str]) -> dict[str, Any]:
+def plain_row(row: Mapping[str, Any], columns: Iterable[str]) -> dict[str, Any]:
+    """The named columns of a mart row as JSON-ready values (Decimal, date and datetime converted)."""
     return {name: _num(row[name]) for name in columns}
 
 
@@ -849,31 +850,36 @@ def build_channel_performance(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
     return payloads
 
 
+def build_channels(as_of: datetime, rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """data of dashboard:channels: mart_channel_performance's rows and their 7-day window."""
+    channels = [plain_row(row, CHANNEL_COLUMNS) for row in rows]
+    as_of_date = as_of.astimezone(UTC).date()
+    return {
+        "window_start_date": (as_of_date - timedelta(days=6)).isoformat(),
+        "window_end_date": as_of_date.isoformat(),
+        "count": len(channels),
+        "channels": channels,
+    }
+
+
 def build_values(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
     """Key (after the prefix) -> the `data` of its value."""
-    channels = [_plain(row, CHANNEL_COLUMNS) for row in snapshot.channels]
-    as_of_date = snapshot.as_of.astimezone(UTC).date()
     values: dict[str, dict[str, Any]] = {
-        "dashboard:overview": _plain(snapshot.overview, OVERVIEW_COLUMNS),
+        "dashboard:overview": plain_row(snapshot.overview, OVERVIEW_COLUMNS),
         "dashboard:costs": build_costs(snapshot),
-        "dashboard:pipeline": _plain(snapshot.pipeline, PIPELINE_COLUMNS),
+        "dashboard:pipeline": plain_row(snapshot.pipeline, PIPELINE_COLUMNS),
         "dashboard:alerts": {
             "count": len(snapshot.alerts),
             "critical": sum(1 for a in snapshot.alerts if a["severity"] == "critical"),
             "warning": sum(1 for a in snapshot.alerts if a["severity"] == "warning"),
-            "alerts": [_plain(row, ALERT_COLUMNS) for row in snapshot.alerts],
+            "alerts": [plain_row(row, ALERT_COLUMNS) for row in snapshot.alerts],
         },
-        "dashboard:channels": {
-            "window_start_date": (as_of_date - timedelta(days=6)).isoformat(),
-            "window_end_date": as_of_date.isoformat(),
-            "count": len(channels),
-            "channels": channels,
-        },
+        "dashboard:channels": build_channels(snapshot.as_of, snapshot.channels),
     }
     for channel_id, data in build_channel_performance(snapshot).items():
         values[CHANNEL_KEY.format(channel_id=channel_id)] = data
     for row in snapshot.users:
-        values[USER_KEY.format(user_id=row["user_id"])] = _plain(row, USER_COLUMNS)
+        values[USER_KEY.format(user_id=row["user_id"])] = plain_row(row, USER_COLUMNS)
     return values
 
 

@@ -37,21 +37,8 @@ class StackHandle:
     def env(self, **overrides: str) -> dict[str, str]:
         """Environment for a CLI or dbt subprocess pointed at this stack (the caller's YTEMPIRE_* dropped)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("YTEMPIRE_", "DBT_"))}
-        pg = self.state["postgres"]
-        env.update(
-            {
-                "YTEMPIRE_PG_HOST": pg["host"],
-                "YTEMPIRE_PG_PORT": str(pg["port"]),
-                "YTEMPIRE_PG_USER": pg["user"],
-                "YTEMPIRE_PG_PASSWORD": pg["password"],
-                "YTEMPIRE_PG_DBNAME": pg["dbname"],
-                "YTEMPIRE_REDIS_URL": self.state["redis"]["url"],
-                "YTEMPIRE_HOME": str(self.home),
-                "YTEMPIRE_PROJECT_DIR": str(PROJECT_DIR),
-                "DBT_PROFILES_DIR": str(self.home),
-                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            }
-        )
+        env.update(stack.client_env(self.state, self.home))
+        env.update({"YTEMPIRE_PROJECT_DIR": str(PROJECT_DIR), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
         env.update(overrides)
         return env
 
