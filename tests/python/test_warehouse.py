@@ -138,6 +138,74 @@ def test_append_adds_exactly_the_new_polls(test_stack: StackHandle, incremental_
     conn.close()
 
 
+PER_VIDEO = ("fact_video_performance", "fact_video_hourly", "fact_video_daily")
+
+
+def test_deleted_and_restored_videos_leave_and_return_to_the_facts(test_stack: StackHandle, incremental_db) -> None:
+    """Soft-deleting videos whose polls are loaded drops their rows from the incremental facts and
+    their channels' days are recomputed; restoring one loads it again. Both equal a rebuild."""
+    dbname, env = incremental_db
+    later = (datetime.fromisoformat(AS_OF) + timedelta(minutes=60)).isoformat()
+    conn = test_stack.connect(dbname)
+    conn.autocommit = True
+
+    def rows_per_video(video_ids: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
+        counts = {}
+        with conn.cursor() as cur:
+            for name in PER_VIDEO:
+                cur.execute(
+                    f"select video_id, count(*) from analytics.{name} where video_id in %s group by video_id",
+                    (video_ids,),
+                )
+                counts[name] = dict(cur.fetchall())
+        return {video_id: tuple(counts[name].get(video_id, 0) for name in PER_VIDEO) for video_id in video_ids}
+
+    def run_time_series(*extra: str) -> None:
+        ran = run_dbt(["run", "--selector", "time_series", *extra, *as_of_vars(later)], env)
+        assert ran.returncode == 0, ran.stdout[-5000:]
+
+    with conn.cursor() as cur:
+        # the two live videos with the most polls, and their channels' views
+        cur.execute(
+            """
+            select f.video_id from analytics.fact_video_performance as f
+            group by f.video_id order by count(*) desc, f.video_id limit 2
+            """
+        )
+        deleted, restored = (row[0] for row in cur.fetchall())
+        cur.execute("select max(captured_at) + interval '1 minute' from raw.video_metrics")
+        deleted_at = cur.fetchone()[0]
+        cur.execute(
+            "update raw.videos set deleted_at = %s, updated_at = %s where video_id in %s",
+            (deleted_at, deleted_at, (deleted, restored)),
+        )
+    loaded = rows_per_video((deleted, restored))
+    assert all(count > 0 for counts in loaded.values() for count in counts), loaded
+
+    run_time_series()
+    assert rows_per_video((deleted, restored)) == {deleted: (0, 0, 0), restored: (0, 0, 0)}
+    with conn.cursor() as cur:
+        cur.execute(
+            "select video_id, is_deleted from intermediate.int_video_deletions_detected where video_id in %s"
+            " order by video_id",
+            ((deleted, restored),),
+        )
+        assert cur.fetchall() == sorted([(deleted, True), (restored, True)])
+
+    with conn.cursor() as cur:
+        cur.execute(
+            "update raw.videos set deleted_at = null, updated_at = %s where video_id = %s",
+            (deleted_at + timedelta(minutes=1), restored),
+        )
+    run_time_series()
+    assert rows_per_video((deleted, restored)) == {deleted: (0, 0, 0), restored: loaded[restored]}
+    incremental = checksums(conn, PER_VIDEO + AGGREGATES)
+
+    run_time_series("--full-refresh")
+    assert checksums(conn, PER_VIDEO + AGGREGATES) == incremental
+    conn.close()
+
+
 def test_facts_join_the_dimension_version_valid_at_the_event(test_stack: StackHandle) -> None:
     """A channel renamed and its owner's tier changed mid-history: earlier facts keep the old versions."""
     dbname, _ = new_database(test_stack, "scd")

@@ -5,7 +5,9 @@
     (by incurred_at's UTC date, including costs of the channel that belong to
     no video), profit and RPM. Keyed to the versions valid at the day's end.
     Incremental: only the (channel, day) pairs touched by fact rows newer than
-    each source's high-water mark are recomputed. Poll sums come from
+    each source's high-water mark are recomputed, and so are the days of the
+    channel of a video deleted or restored since (int_video_deletions_detected,
+    from its first poll's day to its last's). Poll sums come from
     fact_video_daily (one row per video and day), not from the polls.
 #}
 {{
@@ -20,6 +22,8 @@
         ],
     )
 }}
+
+-- depends_on: {{ ref('int_video_deletions_detected') }}
 
 with
 
@@ -61,6 +65,12 @@ users as (
 
 {% if is_incremental() %}
 
+video_deletions as (
+
+    select * from {{ ref('int_video_deletions_detected') }}
+
+),
+
 touched as (
 
     select
@@ -80,6 +90,17 @@ touched as (
         revenue_date as activity_date
     from revenue
     where reported_at >= {{ incremental_watermark('revenue_reported_at') }}
+    union
+    select
+        video_deletions.channel_id,
+        cast(deletion_days.activity_day as date) as activity_date
+    from video_deletions
+    cross join lateral generate_series(
+        cast(video_deletions.first_captured_at at time zone 'UTC' as date),
+        cast(video_deletions.last_captured_at at time zone 'UTC' as date),
+        interval '1 day'
+    ) as deletion_days (activity_day)
+    where video_deletions.changed_at >= {{ incremental_watermark('performance_changed_at') }}
 
 ),
 

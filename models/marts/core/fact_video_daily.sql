@@ -7,7 +7,9 @@
     last poll, and the cumulative counters and engagement rate at its last
     poll (those of its last hour).
     Incremental: the (video, day) pairs with hours changed since the
-    watermark are summed again from their hours.
+    watermark are summed again from their hours; a pre-hook deletes the days
+    of videos deleted since, and the days of a restored video are summed again
+    (int_video_deletions_detected).
 #}
 {{
     config(
@@ -15,6 +17,7 @@
         unique_key=['video_id', 'activity_date'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        pre_hook="{{ delete_rows_of_deleted_videos('performance_changed_at') }}",
         indexes=[
             {'columns': ['video_id', 'activity_date'], 'unique': true},
             {'columns': ['activity_date']},
@@ -45,6 +48,8 @@
     'performance_changed_at': 'max(hours.performance_changed_at)',
 } %}
 
+{% set deletions = video_deletion_changes('performance_changed_at') %}
+
 with
 
 hours as not materialized (
@@ -61,7 +66,11 @@ touched as (
         video_id,
         cast(hour_start at time zone 'UTC' as date) as activity_date
     from hours
-    where performance_changed_at >= {{ incremental_watermark('performance_changed_at') }}
+    where
+        performance_changed_at >= {{ incremental_watermark('performance_changed_at') }}
+        {% if deletions['restored'] %}
+        or {{ video_id_in('video_id', deletions['restored']) }}
+        {% endif %}
 
 ),
 

@@ -8,7 +8,9 @@
     hour rows instead of summing ~240 k polls. A hypertable on hour_start with the polls' retention.
     Incremental: the (video, hour) pairs of polls changed since the watermark
     are summed again, each from its own polls through the fact's
-    (video_id, captured_at) index.
+    (video_id, captured_at) index; a pre-hook deletes the hours of videos
+    deleted since, and the hours of a restored video are summed again
+    (int_video_deletions_detected).
 #}
 {{
     config(
@@ -16,6 +18,7 @@
         unique_key=['video_id', 'hour_start'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        pre_hook="{{ delete_rows_of_deleted_videos('performance_changed_at') }}",
         meta={
             'timescaledb': {
                 'time_column': 'hour_start',
@@ -51,6 +54,8 @@
     'performance_changed_at': 'max(performance.changed_at)',
 } %}
 
+{% set deletions = video_deletion_changes('performance_changed_at') %}
+
 with
 
 performance as not materialized (
@@ -67,7 +72,11 @@ touched as (
         video_id,
         date_trunc('hour', captured_at, 'UTC') as hour_start
     from performance
-    where changed_at >= {{ incremental_watermark('performance_changed_at') }}
+    where
+        changed_at >= {{ incremental_watermark('performance_changed_at') }}
+        {% if deletions['restored'] %}
+        or {{ video_id_in('video_id', deletions['restored']) }}
+        {% endif %}
 
 ),
 

@@ -2,7 +2,10 @@
     One row per (video, captured_at) poll, keyed to the dimension versions valid
     at captured_at. Incremental: loads every deltaed poll whose values changed
     since the watermark (changed_at) and replaces those keys (delete+insert,
-    which stays correct on a TimescaleDB hypertable).
+    which stays correct on a TimescaleDB hypertable). Polls of soft-deleted
+    videos are left out: a pre-hook deletes the rows of videos deleted since
+    the watermark, and all polls of a restored video are loaded again
+    (int_video_deletions_detected).
 #}
 {{
     config(
@@ -10,6 +13,7 @@
         unique_key=['video_id', 'captured_at'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        pre_hook="{{ delete_rows_of_deleted_videos('changed_at') }}",
         meta={
             'timescaledb': {
                 'time_column': 'captured_at',
@@ -26,13 +30,19 @@
     )
 }}
 
+{% set deletions = video_deletion_changes('changed_at') %}
+
 with
 
 deltaed as (
 
     select * from {{ ref('int_video_metrics_deltaed') }}
     {% if is_incremental() %}
-    where changed_at >= {{ incremental_watermark('changed_at') }}
+    where
+        changed_at >= {{ incremental_watermark('changed_at') }}
+        {% if deletions['restored'] %}
+        or {{ video_id_in('video_id', deletions['restored']) }}
+        {% endif %}
     {% endif %}
 
 ),
