@@ -141,7 +141,9 @@ def test_append_adds_exactly_the_new_polls(test_stack: StackHandle, incremental_
 PER_VIDEO = ("fact_video_performance", "fact_video_hourly", "fact_video_daily")
 
 
-def test_deleted_and_restored_videos_leave_and_return_to_the_facts(test_stack: StackHandle, incremental_db) -> None:
+def test_deleted_and_restored_videos_leave_and_return_to_the_facts(
+    test_stack: StackHandle, incremental_db
+) -> None:
     """Soft-deleting videos whose polls are loaded drops their rows from the incremental facts and
     their channels' days are recomputed; restoring one loads it again. Both equal a rebuild."""
     dbname, env = incremental_db
@@ -158,7 +160,9 @@ def test_deleted_and_restored_videos_leave_and_return_to_the_facts(test_stack: S
                     (video_ids,),
                 )
                 counts[name] = dict(cur.fetchall())
-        return {video_id: tuple(counts[name].get(video_id, 0) for name in PER_VIDEO) for video_id in video_ids}
+        return {
+            video_id: tuple(counts[name].get(video_id, 0) for name in PER_VIDEO) for video_id in video_ids
+        }
 
     def run_time_series(*extra: str) -> None:
         ran = run_dbt(["run", "--selector", "time_series", *extra, *as_of_vars(later)], env)
