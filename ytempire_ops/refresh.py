@@ -3,7 +3,8 @@
 Steps, each timed: take the advisory lock; dbt build of the time-series path
 (selector `time_series`: snapshots and models, no tests); REFRESH MATERIALIZED
 VIEW (CONCURRENTLY where possible) for every materialized view of the manifest
-in dependency order; retention (drop_chunks where policies are unavailable);
+in dependency order (views that do not depend on each other side by side, one
+connection each); retention (drop_chunks where policies are unavailable);
 warm the Redis keys.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +28,9 @@ from ytempire_ops.dbt_ops import DbtSummary, invoke, jinja_log_collector, load_m
 # pg_try_advisory_lock key of `refresh`: a constant, so every refresh of a database contends for it.
 LOCK_KEY = 0x59_54_45_4D_52_45_46  # "YTEMREF"
 DBT_STEP = ["build", "--selector", "time_series", "--resource-type", "model", "--resource-type", "snapshot"]
+# Materialized views refreshed at once (those of one dependency level): each is one PostgreSQL
+# backend, mostly on one core; the project's machines have two.
+VIEW_WORKERS = 2
 
 
 @dataclass
@@ -90,30 +95,42 @@ def statement_timeout(seconds: float | None) -> Iterator[None]:
             os.environ["PGOPTIONS"] = before
 
 
-def materialized_views(manifest: Any) -> list[dict[str, str]]:
-    """The materialized views of a parsed dbt Manifest, parents before children."""
+def materialized_views(manifest: Any) -> list[dict[str, Any]]:
+    """The materialized views of a parsed dbt Manifest, parents before children.
+
+    Each has a `level`: 0 without a materialized view among its ancestors, else one more than its
+    deepest parent view's, so the views of one level can be refreshed side by side.
+    """
     views = {
         uid: node
         for uid, node in manifest.nodes.items()
         if str(node.resource_type) == "model" and node.config.materialized == "materialized_view"
     }
     ordered: list[str] = []
+    level: dict[str, int] = {}
     visiting: set[str] = set()
 
     def visit(uid: str) -> None:
         if uid in ordered or uid in visiting:
             return
         visiting.add(uid)
-        for parent in views[uid].depends_on.nodes:
-            if parent in views:
-                visit(parent)
+        parents = [parent for parent in views[uid].depends_on.nodes if parent in views]
+        for parent in parents:
+            visit(parent)
         visiting.discard(uid)
+        level[uid] = 1 + max((level.get(parent, 0) for parent in parents), default=-1)
         ordered.append(uid)
 
     for uid in sorted(views):
         visit(uid)
     return [
-        {"unique_id": uid, "name": views[uid].name, "schema": views[uid].schema, "alias": views[uid].alias}
+        {
+            "unique_id": uid,
+            "name": views[uid].name,
+            "schema": views[uid].schema,
+            "alias": views[uid].alias,
+            "level": level[uid],
+        }
         for uid in ordered
     ]
 
@@ -137,35 +154,75 @@ def _view_state(cur: Any, schema: str, name: str) -> tuple[bool, bool, bool]:
     return True, bool(row[0]), bool(row[1])
 
 
-def refresh_views(settings: Settings, views: list[dict[str, str]], dry_run: bool) -> dict[str, Any]:
+def _refresh_statement(cur: Any, view: dict[str, Any]) -> sql.Composed:
+    exists, populated, unique = _view_state(cur, view["schema"], view["alias"])
+    if not exists:
+        raise StepFailed(
+            "materialized views",
+            f"{view['schema']}.{view['alias']} does not exist; run `ytempire-ops build` once first.",
+        )
+    concurrently = populated and unique
+    return sql.SQL("refresh materialized view {}{}.{}").format(
+        sql.SQL("concurrently ") if concurrently else sql.SQL(""),
+        sql.Identifier(view["schema"]),
+        sql.Identifier(view["alias"]),
+    )
+
+
+def _refresh_one(conn: Any, view: dict[str, Any]) -> dict[str, Any]:
+    with conn.cursor() as cur:
+        statement = _refresh_statement(cur, view)
+        started = time.monotonic()
+        cur.execute(statement)
+        return {"statement": statement.as_string(conn), "seconds": round(time.monotonic() - started, 3)}
+
+
+def refresh_views(settings: Settings, views: list[dict[str, Any]], dry_run: bool) -> dict[str, Any]:
+    """Refresh the views level by level; within a level up to VIEW_WORKERS at once, one connection each.
+
+    On an error or Ctrl-C the statements still running are cancelled before it propagates.
+    """
     timings: dict[str, Any] = {}
-    conn = psycopg2.connect(**settings.pg_kwargs())
-    conn.autocommit = True
+    levels: dict[int, list[dict[str, Any]]] = {}
+    for view in views:
+        levels.setdefault(int(view.get("level", 0)), []).append(view)
+    workers = max(1, min(VIEW_WORKERS, max((len(level) for level in levels.values()), default=1)))
+    conns = [psycopg2.connect(**settings.pg_kwargs()) for _ in range(1 if dry_run else workers)]
+    for conn in conns:
+        conn.autocommit = True
     try:
-        with conn.cursor() as cur:
-            for view in views:
-                exists, populated, unique = _view_state(cur, view["schema"], view["alias"])
-                if not exists:
-                    raise StepFailed(
-                        "materialized views",
-                        f"{view['schema']}.{view['alias']} does not exist; run `ytempire-ops build` once first.",
-                    )
-                concurrently = populated and unique
-                statement = sql.SQL("refresh materialized view {}{}.{}").format(
-                    sql.SQL("concurrently ") if concurrently else sql.SQL(""),
-                    sql.Identifier(view["schema"]),
-                    sql.Identifier(view["alias"]),
-                )
-                text = statement.as_string(conn)
-                if dry_run:
-                    timings[view["name"]] = {"statement": text}
-                    continue
-                started = time.monotonic()
-                cur.execute(statement)
-                timings[view["name"]] = {"statement": text, "seconds": round(time.monotonic() - started, 3)}
+        if dry_run:
+            with conns[0].cursor() as cur:
+                for view in views:
+                    timings[view["name"]] = {"statement": _refresh_statement(cur, view).as_string(conns[0])}
+            return timings
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="refresh-view") as pool:
+            for _, level_views in sorted(levels.items()):
+                for start in range(0, len(level_views), workers):
+                    batch = level_views[start : start + workers]
+                    futures = {
+                        pool.submit(_refresh_one, conn, view): view
+                        for conn, view in zip(conns, batch, strict=False)
+                    }
+                    try:
+                        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+                        failed = [f for f in done if f.exception() is not None]
+                        if failed:
+                            for conn in conns:
+                                conn.cancel()
+                            wait(pending)
+                            raise failed[0].exception()  # type: ignore[misc]
+                    except KeyboardInterrupt:
+                        for conn in conns:
+                            conn.cancel()
+                        wait(futures)
+                        raise
+                    for future, view in futures.items():
+                        timings[view["name"]] = future.result()
     finally:
-        conn.close()
-    return timings
+        for conn in conns:
+            conn.close()
+    return {view["name"]: timings[view["name"]] for view in views if view["name"] in timings}
 
 
 def _dbt_failure(summary: DbtSummary) -> str:

@@ -8,13 +8,14 @@ import subprocess
 import sys
 import tempfile
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import psycopg2
 import pytest
 import redis
 from conftest import AS_OF, StackHandle, new_database, run_cli, run_dbt, table_digest
 
-from ytempire_ops.refresh import LOCK_KEY
+from ytempire_ops.refresh import LOCK_KEY, materialized_views
 
 
 def free_port() -> int:
@@ -127,6 +128,31 @@ def test_refresh_happy_path_prints_each_step_timed(test_stack: StackHandle, ops_
     assert all("concurrently" in v["statement"] for v in report["steps"][2]["data"].values())
     client = redis.Redis.from_url(test_stack.state["redis"]["url"])
     assert client.exists(f"{dbname}:dashboard:overview")
+
+
+def test_views_are_ordered_by_dependency_level() -> None:
+    """Views without a view among their ancestors are level 0 (refreshed side by side); a view on
+    views comes after all of them, one level deeper than its deepest parent view."""
+
+    def node(name: str, materialized: str, parents: list[str]) -> SimpleNamespace:
+        return SimpleNamespace(
+            name=name,
+            schema="analytics",
+            alias=name,
+            resource_type="model",
+            config=SimpleNamespace(materialized=materialized),
+            depends_on=SimpleNamespace(nodes=[f"model.p.{parent}" for parent in parents]),
+        )
+
+    nodes = {
+        "model.p.fact": node("fact", "incremental", []),
+        "model.p.top": node("top", "materialized_view", ["mid", "a"]),
+        "model.p.mid": node("mid", "materialized_view", ["b"]),
+        "model.p.b": node("b", "materialized_view", ["fact"]),
+        "model.p.a": node("a", "materialized_view", ["fact"]),
+    }
+    views = materialized_views(SimpleNamespace(nodes=nodes))
+    assert [(v["name"], v["level"]) for v in views] == [("a", 0), ("b", 0), ("mid", 1), ("top", 2)]
 
 
 def test_dry_run_changes_nothing(test_stack: StackHandle, ops_db) -> None:
@@ -266,8 +292,21 @@ def test_reporter_cannot_be_used_to_build(test_stack: StackHandle, ops_db) -> No
     assert "permission denied" in result.stdout
 
 
-def test_ctrl_c_cancels_the_running_query_and_exits_130(test_stack: StackHandle, ops_db) -> None:
-    """SIGINT while dbt waits on a query: the query is cancelled, the exit code is 130, no traceback."""
+@pytest.mark.parametrize(
+    ("command", "locked"),
+    [
+        # dbt's table swap of dim_date must wait for the lock: the build is parked on a query
+        (["build", "--select", "dim_date"], "dim_date"),
+        # the views step: video_performance_hourly's refresh waits on its table, the other view's
+        # refresh runs beside it
+        (["refresh", "--skip-dbt", "--skip-warm"], "fact_video_hourly"),
+    ],
+    ids=["build", "refresh-views"],
+)
+def test_ctrl_c_cancels_the_running_query_and_exits_130(
+    test_stack: StackHandle, ops_db, command: list[str], locked: str
+) -> None:
+    """SIGINT while a query waits: the query is cancelled, the exit code is 130, no traceback."""
     import signal
     import time
 
@@ -275,11 +314,10 @@ def test_ctrl_c_cancels_the_running_query_and_exits_130(test_stack: StackHandle,
     holder = test_stack.connect(dbname)
     holder.autocommit = False
     with holder.cursor() as cur:
-        # dbt's table swap of dim_date must wait for this lock: the build is parked on a query.
-        cur.execute("lock table analytics.dim_date in access exclusive mode")
+        cur.execute(f"lock table analytics.{locked} in access exclusive mode")
     watcher = test_stack.connect(dbname)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ytempire_ops.cli", "build", "--select", "dim_date"],
+        [sys.executable, "-m", "ytempire_ops.cli", *command],
         env=env,
         cwd=tempfile.gettempdir(),
         stdout=subprocess.PIPE,
@@ -295,7 +333,7 @@ def test_ctrl_c_cancels_the_running_query_and_exits_130(test_stack: StackHandle,
                 cur.execute(waiting, (dbname, holder.get_backend_pid()))
                 blocked = cur.fetchall()
             time.sleep(0.2)
-        assert blocked, "the build never waited on the lock"
+        assert blocked, f"`{' '.join(command)}` never waited on the lock"
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=60)
         assert proc.returncode == 130, stdout + stderr
