@@ -446,16 +446,27 @@ class Bench:
                 cur.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(name)))
         stack.prepare_database(self.state, self.dbname, bool(self.state["postgres"].get("timescaledb")))
 
-    def drop_built(self) -> list[str]:
-        """Drop every schema dbt built (the builder's schemas but raw, the generator's state and public)."""
+    def built_schemas(self) -> list[str]:
+        """The schemas dbt built: the builder's, but raw, the generator's state and public."""
         rows = self.query(
             "select n.nspname from pg_namespace as n join pg_roles as r on r.oid = n.nspowner "
             "where r.rolname = %s and n.nspname <> all(%s) order by 1",
             (self.state["postgres"]["user"], list(KEEP_SCHEMAS)),
         )
-        names = [row[0] for row in rows]
+        return [row[0] for row in rows]
+
+    def drop_built(self) -> list[str]:
+        """Drop every schema dbt built."""
+        names = self.built_schemas()
         self.drop_schemas(names)
         return names
+
+    def vacuum_analyze(self, relations: list[tuple[str, str]]) -> None:
+        with self.connect() as conn, conn.cursor() as cur:
+            for schema, name in relations:
+                cur.execute(
+                    sql.SQL("vacuum (analyze) {}.{}").format(sql.Identifier(schema), sql.Identifier(name))
+                )
 
     def raw_counts(self) -> dict[str, int]:
         return {
@@ -482,9 +493,7 @@ class Bench:
         if differ:
             self.warn("raw row counts differ from generate's report: " + "; ".join(differ))
         progress(f"raw tables hold {sum(counts.values()):,} rows; vacuum analyze")
-        with self.connect() as conn, conn.cursor() as cur:
-            for t in RAW_TABLES:
-                cur.execute(sql.SQL("vacuum (analyze) {}.{}").format(sql.Identifier(RAW), sql.Identifier(t)))
+        self.vacuum_analyze([(RAW, t) for t in RAW_TABLES])
         self.data.update(
             {
                 "raw_rows": counts,
@@ -505,17 +514,12 @@ class Bench:
             return
         rows = self.query(
             "select n.nspname, c.relname from pg_class as c join pg_namespace as n on n.oid = c.relnamespace "
-            "join pg_roles as r on r.oid = n.nspowner "
-            "where r.rolname = %s and n.nspname <> all(%s) and c.relkind in ('r', 'm') order by 1, 2",
-            (self.state["postgres"]["user"], list(KEEP_SCHEMAS)),
+            "where n.nspname = any(%s) and c.relkind in ('r', 'm') order by 1, 2",
+            (self.built_schemas(),),
         )
         progress(f"settle: vacuum analyze of the {len(rows)} tables the build made (not measured)")
         started = time.perf_counter()
-        with self.connect() as conn, conn.cursor() as cur:
-            for schema, name in rows:
-                cur.execute(
-                    sql.SQL("vacuum (analyze) {}.{}").format(sql.Identifier(schema), sql.Identifier(name))
-                )
+        self.vacuum_analyze([(schema, name) for schema, name in rows])
         progress(f"settle: {time.perf_counter() - started:.1f} s")
         self.settled = True
 

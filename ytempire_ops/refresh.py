@@ -98,7 +98,7 @@ def statement_timeout(seconds: float | None) -> Iterator[None]:
 def materialized_views(manifest: Any) -> list[dict[str, Any]]:
     """The materialized views of a parsed dbt Manifest, parents before children.
 
-    Each has a `level`: 0 without a materialized view among its ancestors, else one more than its
+    Each has a `level`: 0 when none of its parents is a materialized view, else one more than its
     deepest parent view's, so the views of one level can be refreshed side by side.
     """
     views = {
@@ -185,7 +185,7 @@ def refresh_views(settings: Settings, views: list[dict[str, Any]], dry_run: bool
     timings: dict[str, Any] = {}
     levels: dict[int, list[dict[str, Any]]] = {}
     for view in views:
-        levels.setdefault(int(view.get("level", 0)), []).append(view)
+        levels.setdefault(view["level"], []).append(view)
     workers = max(1, min(VIEW_WORKERS, max((len(level) for level in levels.values()), default=1)))
     conns = [psycopg2.connect(**settings.pg_kwargs()) for _ in range(1 if dry_run else workers)]
     for conn in conns:
@@ -205,14 +205,11 @@ def refresh_views(settings: Settings, views: list[dict[str, Any]], dry_run: bool
                         for conn, view in zip(conns, batch, strict=False)
                     }
                     try:
-                        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-                        failed = [f for f in done if f.exception() is not None]
-                        if failed:
-                            for conn in conns:
-                                conn.cancel()
-                            wait(pending)
-                            raise failed[0].exception()  # type: ignore[misc]
-                    except KeyboardInterrupt:
+                        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+                        for future in done:
+                            if future.exception() is not None:
+                                raise future.exception()  # type: ignore[misc]
+                    except BaseException:  # a view's error or Ctrl-C: stop the others' statements too
                         for conn in conns:
                             conn.cancel()
                         wait(futures)
@@ -222,7 +219,7 @@ def refresh_views(settings: Settings, views: list[dict[str, Any]], dry_run: bool
     finally:
         for conn in conns:
             conn.close()
-    return {view["name"]: timings[view["name"]] for view in views if view["name"] in timings}
+    return {view["name"]: timings[view["name"]] for view in views}
 
 
 def _dbt_failure(summary: DbtSummary) -> str:
