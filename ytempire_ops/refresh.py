@@ -11,10 +11,12 @@ warm the Redis keys.
 from __future__ import annotations
 
 import os
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,11 +101,14 @@ def materialized_views(manifest: Any) -> list[dict[str, Any]]:
     """The materialized views of a parsed dbt Manifest, parents before children.
 
     Each has a `level`: 0 when none of its parents is a materialized view, else one more than its
-    deepest parent view's, so the views of one level can be refreshed side by side.
+    deepest parent view's; `after_views`, the materialized views it reads; and `after_nodes`, the
+    dbt models and snapshots it reads data of (through views and ephemeral models, which hold no
+    rows of their own): once those are built and those views refreshed, it can be refreshed.
     """
+    nodes = manifest.nodes
     views = {
         uid: node
-        for uid, node in manifest.nodes.items()
+        for uid, node in nodes.items()
         if str(node.resource_type) == "model" and node.config.materialized == "materialized_view"
     }
     ordered: list[str] = []
@@ -121,6 +126,20 @@ def materialized_views(manifest: Any) -> list[dict[str, Any]]:
         level[uid] = 1 + max((level.get(parent, 0) for parent in parents), default=-1)
         ordered.append(uid)
 
+    def built_inputs(uid: str, seen: set[str]) -> set[str]:
+        found: set[str] = set()
+        for parent in nodes[uid].depends_on.nodes:
+            if parent in seen or parent not in nodes or parent in views:
+                continue
+            seen.add(parent)
+            node = nodes[parent]
+            kind = str(node.resource_type)
+            if kind == "model" and node.config.materialized in {"view", "ephemeral"}:
+                found |= built_inputs(parent, seen)
+            elif kind in {"model", "snapshot"}:
+                found.add(parent)
+        return found
+
     for uid in sorted(views):
         visit(uid)
     return [
@@ -130,6 +149,8 @@ def materialized_views(manifest: Any) -> list[dict[str, Any]]:
             "schema": views[uid].schema,
             "alias": views[uid].alias,
             "level": level[uid],
+            "after_views": sorted(parent for parent in views[uid].depends_on.nodes if parent in views),
+            "after_nodes": sorted(built_inputs(uid, set())),
         }
         for uid in ordered
     ]
@@ -177,49 +198,123 @@ def _refresh_one(conn: Any, view: dict[str, Any]) -> dict[str, Any]:
         return {"statement": statement.as_string(conn), "seconds": round(time.monotonic() - started, 3)}
 
 
-def refresh_views(settings: Settings, views: list[dict[str, Any]], dry_run: bool) -> dict[str, Any]:
-    """Refresh the views level by level; within a level up to VIEW_WORKERS at once, one connection each.
-
-    On an error or Ctrl-C the statements still running are cancelled before it propagates.
-    """
-    timings: dict[str, Any] = {}
-    levels: dict[int, list[dict[str, Any]]] = {}
-    for view in views:
-        levels.setdefault(view["level"], []).append(view)
-    workers = max(1, min(VIEW_WORKERS, max((len(level) for level in levels.values()), default=1)))
-    conns = [psycopg2.connect(**settings.pg_kwargs()) for _ in range(1 if dry_run else workers)]
-    for conn in conns:
-        conn.autocommit = True
+def dry_run_views(settings: Settings, views: list[dict[str, Any]]) -> dict[str, Any]:
+    """The statement each view's refresh would run, in order; nothing is refreshed."""
+    conn = psycopg2.connect(**settings.pg_kwargs())
     try:
-        if dry_run:
-            with conns[0].cursor() as cur:
-                for view in views:
-                    timings[view["name"]] = {"statement": _refresh_statement(cur, view).as_string(conns[0])}
-            return timings
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="refresh-view") as pool:
-            for _, level_views in sorted(levels.items()):
-                for start in range(0, len(level_views), workers):
-                    batch = level_views[start : start + workers]
-                    futures = {
-                        pool.submit(_refresh_one, conn, view): view
-                        for conn, view in zip(conns, batch, strict=False)
-                    }
-                    try:
-                        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-                        for future in done:
-                            if future.exception() is not None:
-                                raise future.exception()  # type: ignore[misc]
-                    except BaseException:  # a view's error or Ctrl-C: stop the others' statements too
-                        for conn in conns:
-                            conn.cancel()
-                        wait(futures)
-                        raise
-                    for future, view in futures.items():
-                        timings[view["name"]] = future.result()
+        with conn.cursor() as cur:
+            return {
+                view["name"]: {"statement": _refresh_statement(cur, view).as_string(conn)} for view in views
+            }
     finally:
-        for conn in conns:
+        conn.close()
+
+
+class ViewRefresher:
+    """Refreshes each materialized view as soon as what it reads is final, up to VIEW_WORKERS at once.
+
+    While dbt runs, `node_finished` (dbt's event callback) starts the views whose built inputs
+    have all succeeded, so their refresh overlaps dbt's remaining nodes; `dbt_done` releases the
+    rest (an input the run did not select is as final as it gets). A view on views waits for their
+    refresh. `finish` waits for every view and returns their timings. An error of a view, Ctrl-C,
+    or leaving the `with` block on an exception cancels the statements still running.
+    """
+
+    def __init__(self, settings: Settings, views: list[dict[str, Any]]) -> None:
+        self._views = {view["unique_id"]: view for view in views}
+        self._waiting = {
+            uid: {*view["after_nodes"], *view["after_views"]} for uid, view in self._views.items()
+        }
+        self._lock = threading.Lock()
+        self._futures: dict[str, Future[dict[str, Any]]] = {}
+        self._dbt_running = True
+        self._cancelled = False
+        self._conns: list[Any] = []
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        workers = max(1, min(VIEW_WORKERS, len(views)))
+        for _ in range(workers if views else 0):
+            conn = psycopg2.connect(**settings.pg_kwargs())
+            conn.autocommit = True
+            self._conns.append(conn)
+            self._idle.put(conn)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="refresh-view")
+
+    def __enter__(self) -> ViewRefresher:
+        return self
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        if kind is not None:
+            self.cancel()
+        self._pool.shutdown(wait=True)
+        for conn in self._conns:
             conn.close()
-    return {view["name"]: timings[view["name"]] for view in views}
+
+    def node_finished(self, unique_id: str, status: str) -> None:
+        """A dbt node ended; a success releases the views that only waited for it."""
+        if status == "success":
+            self._resolved(unique_id)
+
+    def dbt_done(self) -> None:
+        with self._lock:
+            self._dbt_running = False
+            for uid, waiting in self._waiting.items():
+                waiting.difference_update(self._views[uid]["after_nodes"])
+            self._start_ready()
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        futures = list(self._futures.values())
+        while True:  # again until all ended: a statement may start just after a cancel
+            for conn in self._conns:
+                conn.cancel()
+            if not wait(futures, timeout=0.2).not_done:
+                return
+
+    def finish(self) -> dict[str, Any]:
+        """Wait for every view (dbt_done first); the first failure cancels the others and is raised."""
+        try:
+            while True:
+                with self._lock:
+                    pending = [future for future in self._futures.values() if not future.done()]
+                    failed = [f for f in self._futures.values() if f.done() and f.exception() is not None]
+                if failed:
+                    raise failed[0].exception()  # type: ignore[misc]
+                if not pending:
+                    break
+                wait(pending, return_when=FIRST_EXCEPTION)
+        except BaseException:
+            self.cancel()
+            raise
+        with self._lock:
+            never = sorted(self._views[uid]["name"] for uid in self._views if uid not in self._futures)
+        if never:
+            raise StepFailed("materialized views", f"never refreshed: {', '.join(never)}")
+        return {view["name"]: self._futures[uid].result() for uid, view in self._views.items()}
+
+    def _resolved(self, unique_id: str) -> None:
+        with self._lock:
+            for waiting in self._waiting.values():
+                waiting.discard(unique_id)
+            self._start_ready()
+
+    def _start_ready(self) -> None:
+        """Submit the views waiting for nothing (the caller holds the lock)."""
+        for uid, waiting in self._waiting.items():
+            if not waiting and uid not in self._futures and not self._cancelled:
+                self._futures[uid] = self._pool.submit(self._run, uid)
+
+    def _run(self, uid: str) -> dict[str, Any]:
+        conn = self._idle.get()
+        try:
+            if self._cancelled:
+                raise StepFailed("materialized views", "cancelled")
+            during_dbt = self._dbt_running
+            timing = _refresh_one(conn, self._views[uid])
+        finally:
+            self._idle.put(conn)
+        timing["during_dbt"] = during_dbt
+        self._resolved(uid)
+        return timing
 
 
 def _dbt_failure(summary: DbtSummary) -> str:
@@ -304,14 +399,15 @@ def _run_steps(
                 raise StepFailed(step, str(exc)) from exc
         return parsed["manifest"]
 
-    def dbt_step() -> tuple[str, str, dict[str, Any]]:
+    def dbt_step(views: Callable[[], ViewRefresher] | None) -> tuple[str, str, dict[str, Any]]:
         command = " ".join(["dbt", *DBT_STEP, *extra])
         if skip_dbt:
             return "skipped", "--skip-dbt", {}
-        if dry_run:
+        if dry_run or views is None:
             return "dry-run", f"would run: {command}", {}
         marks: dict[str, float] = {}
         started = time.monotonic()
+        refresher = views()
 
         def on_event(event: Any) -> None:
             # When the first node started and the last one finished: what comes before is dbt's
@@ -321,6 +417,8 @@ def _run_steps(
                 marks.setdefault("first_node", time.monotonic())
             elif event.info.name == "NodeFinished":
                 marks["last_node"] = time.monotonic()
+                info = event.data.node_info
+                refresher.node_finished(info.unique_id, info.node_status)
 
         summary = invoke(
             DBT_STEP,
@@ -341,14 +439,36 @@ def _run_steps(
         nodes = {n.name: round(n.seconds, 3) for n in sorted(summary.nodes, key=lambda n: -n.seconds)}
         return "ok", f"{len(summary.nodes)} nodes", {"timing": timing, "nodes": nodes}
 
-    _timed(result, "dbt", progress)(dbt_step)
+    if dry_run:
+        _timed(result, "dbt", progress)(lambda: dbt_step(None))
 
-    def views_step() -> tuple[str, str, dict[str, Any]]:
-        views = materialized_views(manifest("materialized views"))
-        timings = refresh_views(settings, views, dry_run)
-        return ("dry-run" if dry_run else "ok"), f"{len(timings)} views", timings
+        def dry_views_step() -> tuple[str, str, dict[str, Any]]:
+            timings = dry_run_views(settings, materialized_views(manifest("materialized views")))
+            return "dry-run", f"{len(timings)} views", timings
 
-    _timed(result, "materialized views", progress)(views_step)
+        _timed(result, "materialized views", progress)(dry_views_step)
+    else:
+        # Each view is refreshed as soon as the models it reads are built, beside dbt's remaining
+        # nodes; the views step's time is what is left of that work once dbt has ended.
+        with ExitStack() as stack:
+            holder: list[ViewRefresher] = []
+
+            def refresher() -> ViewRefresher:
+                if not holder:
+                    views = materialized_views(manifest("dbt" if not skip_dbt else "materialized views"))
+                    holder.append(stack.enter_context(ViewRefresher(settings, views)))
+                return holder[0]
+
+            _timed(result, "dbt", progress)(lambda: dbt_step(refresher))
+
+            def views_step() -> tuple[str, str, dict[str, Any]]:
+                views = refresher()
+                views.dbt_done()
+                timings = views.finish()
+                overlapped = sum(1 for timing in timings.values() if timing["during_dbt"])
+                return "ok", f"{len(timings)} views ({overlapped} started while dbt ran)", timings
+
+            _timed(result, "materialized views", progress)(views_step)
 
     def retention_step() -> tuple[str, str, dict[str, Any]]:
         args = ["--args", "{dry_run: true}"] if dry_run else []

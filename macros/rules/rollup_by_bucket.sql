@@ -11,11 +11,14 @@
     [`bucket_starts`, `bucket_ends`) (expressions of `touched`), through a
     lateral subquery: PostgreSQL then reads each pair through the source's
     (key, time) index instead of choosing to scan the whole range. A pair
-    whose rows are all gone gives no row.
+    whose rows are all gone gives no row. `time_floor` (a literal, e.g. from
+    smallest_timestamp), when given, bounds `time_column` below in that
+    subquery as well: the chunks of a hypertable before it are then excluded
+    once, when PostgreSQL plans, not again for every pair.
 
     Used by fact_video_hourly (polls by hour) and fact_video_daily (hours by day).
 #}
-{% macro rollup_by_bucket(source, key, bucket, bucket_of, time_column, bucket_starts, bucket_ends, sums) -%}
+{% macro rollup_by_bucket(source, key, bucket, bucket_of, time_column, bucket_starts, bucket_ends, sums, time_floor=none) -%}
     {%- if is_incremental() %}
     select
         touched.{{ key }},
@@ -34,6 +37,9 @@
             {{ source }}.{{ key }} = touched.{{ key }}
             and {{ time_column }} >= {{ bucket_starts }}
             and {{ time_column }} < {{ bucket_ends }}
+            {%- if time_floor is not none %}
+            and {{ time_column }} >= {{ time_floor }}
+            {%- endif %}
     ) as sums
     where sums.polls > 0
     {%- else %}

@@ -29,3 +29,25 @@
         cast('-infinity' as timestamptz)
     {%- endif -%}
 {%- endmacro %}
+
+
+{#
+    The smallest value of the timestamptz `expression` over the rows of
+    `relation` matching `where`, read when the model runs and rendered as a
+    literal (`cast('...' as timestamptz)`); 'infinity' when no row matches.
+
+    For a query that reads a hypertable once per batch row (a lateral
+    subquery): a literal lower bound on the time column lets the planner
+    exclude the chunks before it once, instead of TimescaleDB excluding them
+    again at run time for every row (about 0.25 ms per row over 89 chunks).
+#}
+{% macro smallest_timestamp(expression, relation, where) -%}
+    {%- if not execute -%}
+        {{ return("cast('-infinity' as timestamptz)") }}
+    {%- endif -%}
+    {%- set query -%}
+        select cast(min({{ expression }}) as text) from {{ relation }} where {{ where }}
+    {%- endset -%}
+    {%- set value = run_query(query).columns[0].values()[0] -%}
+    {{ return("cast('" ~ (value if value is not none else 'infinity') ~ "' as timestamptz)") }}
+{%- endmacro %}

@@ -124,35 +124,69 @@ def test_refresh_happy_path_prints_each_step_timed(test_stack: StackHandle, ops_
         cur.execute("select as_of from analytics.mart_executive_overview")
         assert cur.fetchone()[0] == later
     conn.close()
-    assert set(report["steps"][2]["data"]) == {"video_performance_hourly", "channel_performance_daily"}
-    assert all("concurrently" in v["statement"] for v in report["steps"][2]["data"].values())
+    views = report["steps"][2]["data"]
+    assert set(views) == {"video_performance_hourly", "channel_performance_daily"}
+    assert all("concurrently" in v["statement"] for v in views.values())
+    # Each view is refreshed once the models it reads are built, while dbt's later nodes (the
+    # marts) still run; its rows must still be exactly what its query returns after the refresh.
+    assert all(isinstance(v["during_dbt"], bool) for v in views.values())
+    assert "started while dbt ran" in report["steps"][2]["detail"]
+    conn = test_stack.connect(dbname)
+    with conn.cursor() as cur:
+        for name in views:
+            cur.execute("select pg_get_viewdef(%s::regclass)", (f"analytics.{name}",))
+            definition = cur.fetchone()[0].rstrip().rstrip(";")
+            cur.execute(f"select count(*) from analytics.{name}")
+            assert cur.fetchone()[0] > 0, name
+            for first, second in (
+                (f"analytics.{name}", f"({definition})"),
+                (f"({definition})", f"analytics.{name}"),
+            ):
+                cur.execute(
+                    f"select count(*) from (select * from {first} as a except all select * from {second} as b) as d"
+                )
+                assert cur.fetchone()[0] == 0, f"{name} differs from its query after the refresh"
+    conn.close()
     client = redis.Redis.from_url(test_stack.state["redis"]["url"])
     assert client.exists(f"{dbname}:dashboard:overview")
 
 
 def test_views_are_ordered_by_dependency_level() -> None:
     """Views without a view among their ancestors are level 0 (refreshed side by side); a view on
-    views comes after all of them, one level deeper than its deepest parent view."""
+    views comes after all of them, one level deeper than its deepest parent view. Each waits for
+    the built models it reads, through views and ephemeral models, and for the views it reads."""
 
-    def node(name: str, materialized: str, parents: list[str]) -> SimpleNamespace:
+    def node(name: str, materialized: str, parents: list[str], kind: str = "model") -> SimpleNamespace:
         return SimpleNamespace(
             name=name,
             schema="analytics",
             alias=name,
-            resource_type="model",
+            resource_type=kind,
             config=SimpleNamespace(materialized=materialized),
             depends_on=SimpleNamespace(nodes=[f"model.p.{parent}" for parent in parents]),
         )
 
     nodes = {
-        "model.p.fact": node("fact", "incremental", []),
+        "model.p.seed": node("seed", "seed", [], kind="seed"),
+        "model.p.snap": node("snap", "snapshot", [], kind="snapshot"),
+        "model.p.fact": node("fact", "incremental", ["snap"]),
+        "model.p.dim": node("dim", "table", ["snap"]),
+        "model.p.stg": node("stg", "view", ["dim", "seed"]),
+        "model.p.eph": node("eph", "ephemeral", ["stg"]),
         "model.p.top": node("top", "materialized_view", ["mid", "a"]),
-        "model.p.mid": node("mid", "materialized_view", ["b"]),
+        "model.p.mid": node("mid", "materialized_view", ["b", "eph"]),
         "model.p.b": node("b", "materialized_view", ["fact"]),
         "model.p.a": node("a", "materialized_view", ["fact"]),
     }
     views = materialized_views(SimpleNamespace(nodes=nodes))
     assert [(v["name"], v["level"]) for v in views] == [("a", 0), ("b", 0), ("mid", 1), ("top", 2)]
+    waits = {v["name"]: (v["after_nodes"], v["after_views"]) for v in views}
+    assert waits == {
+        "a": (["model.p.fact"], []),
+        "b": (["model.p.fact"], []),
+        "mid": (["model.p.dim"], ["model.p.b"]),
+        "top": ([], ["model.p.a", "model.p.mid"]),
+    }
 
 
 def test_dry_run_changes_nothing(test_stack: StackHandle, ops_db) -> None:

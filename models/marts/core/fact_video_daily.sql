@@ -50,6 +50,17 @@
 
 {% set deletions = video_deletion_changes('performance_changed_at') %}
 
+{% if is_incremental() %}
+{#- The rows whose buckets are summed again; the earliest of those buckets bounds the sums below. -#}
+{% set touched_where -%}
+    performance_changed_at >= {{ incremental_watermark('performance_changed_at') }}
+    {% if deletions['restored'] %}
+    or {{ video_id_in('video_id', deletions['restored']) }}
+    {% endif %}
+{%- endset %}
+{% set first_bucket = smallest_timestamp("date_trunc('day', hour_start, 'UTC')", ref('fact_video_hourly'), touched_where) %}
+{% endif %}
+
 with
 
 hours as not materialized (
@@ -66,11 +77,7 @@ touched as (
         video_id,
         cast(hour_start at time zone 'UTC' as date) as activity_date
     from hours
-    where
-        performance_changed_at >= {{ incremental_watermark('performance_changed_at') }}
-        {% if deletions['restored'] %}
-        or {{ video_id_in('video_id', deletions['restored']) }}
-        {% endif %}
+    where {{ touched_where }}
 
 ),
 
@@ -86,6 +93,7 @@ daily as (
         bucket_starts="cast(touched.activity_date as timestamp) at time zone 'UTC'",
         bucket_ends="cast(touched.activity_date + 1 as timestamp) at time zone 'UTC'",
         sums=day_sums,
+        time_floor=first_bucket if is_incremental() else none,
     ) }}
 ),
 

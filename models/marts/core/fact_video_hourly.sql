@@ -56,6 +56,17 @@
 
 {% set deletions = video_deletion_changes('performance_changed_at') %}
 
+{% if is_incremental() %}
+{#- The rows whose buckets are summed again; the earliest of those buckets bounds the sums below. -#}
+{% set touched_where -%}
+    changed_at >= {{ incremental_watermark('performance_changed_at') }}
+    {% if deletions['restored'] %}
+    or {{ video_id_in('video_id', deletions['restored']) }}
+    {% endif %}
+{%- endset %}
+{% set first_bucket = smallest_timestamp("date_trunc('hour', captured_at, 'UTC')", ref('fact_video_performance'), touched_where) %}
+{% endif %}
+
 with
 
 performance as not materialized (
@@ -72,11 +83,7 @@ touched as (
         video_id,
         date_trunc('hour', captured_at, 'UTC') as hour_start
     from performance
-    where
-        changed_at >= {{ incremental_watermark('performance_changed_at') }}
-        {% if deletions['restored'] %}
-        or {{ video_id_in('video_id', deletions['restored']) }}
-        {% endif %}
+    where {{ touched_where }}
 
 ),
 
@@ -92,6 +99,7 @@ hourly as (
         bucket_starts='touched.hour_start',
         bucket_ends="touched.hour_start + interval '1 hour'",
         sums=hour_sums,
+        time_floor=first_bucket if is_incremental() else none,
     ) }}
 ),
 
