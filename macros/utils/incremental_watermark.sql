@@ -7,22 +7,26 @@
     The bound is read when the model runs and rendered as a literal: with a
     subquery in its place PostgreSQL cannot know the value when it plans,
     estimates a third of the table and scans all of it; with the literal it
-    reads only the new batch through the column's index.
+    reads only the new batch through the column's index. In a unit test the
+    relation is a CTE of the test's query and the bound a subquery of it.
 #}
 {% macro incremental_watermark(column, relation=this) -%}
-    {%- if execute -%}
-        {%- set query -%}
-            select
-                case
-                    when max({{ column }}) is null then '-infinity'
-                    else to_char(
-                        (max({{ column }}) - interval '{{ var("ingest_lookback_minutes", 10) }} minutes')
-                        at time zone 'UTC',
-                        'YYYY-MM-DD HH24:MI:SS.US'
-                    ) || '+00'
-                end
-            from {{ relation }}
-        {%- endset -%}
+    {%- set query -%}
+        select
+            case
+                when max({{ column }}) is null then '-infinity'
+                else to_char(
+                    (max({{ column }}) - interval '{{ var("ingest_lookback_minutes", 10) }} minutes')
+                    at time zone 'UTC',
+                    'YYYY-MM-DD HH24:MI:SS.US'
+                ) || '+00'
+            end
+        from {{ relation }}
+    {%- endset -%}
+    {%- if execute and relation is string -%}
+        {#- A unit test: `this` and refs name CTEs of the test's query, which cannot be queried on their own. -#}
+        cast(({{ query }}) as timestamptz)
+    {%- elif execute -%}
         {%- set value = run_query(query).columns[0].values()[0] -%}
         cast('{{ value }}' as timestamptz)
     {%- else -%}
@@ -48,6 +52,10 @@
     {%- set query -%}
         select cast(min({{ expression }}) as text) from {{ relation }} where {{ where }}
     {%- endset -%}
+    {%- if relation is string -%}
+        {#- A unit test (see incremental_watermark). -#}
+        {{ return("coalesce(cast((" ~ query ~ ") as timestamptz), cast('infinity' as timestamptz))") }}
+    {%- endif -%}
     {%- set value = run_query(query).columns[0].values()[0] -%}
     {{ return("cast('" ~ (value if value is not none else 'infinity') ~ "' as timestamptz)") }}
 {%- endmacro %}

@@ -13,6 +13,7 @@
             {'columns': ['video_id', 'revenue_date'], 'unique': true},
             {'columns': ['reported_at']},
             {'columns': ['channel_id', 'revenue_date']},
+            {'columns': ['revenue_date']},
         ],
     )
 }}
