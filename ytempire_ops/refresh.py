@@ -1,8 +1,7 @@
 """`ytempire-ops refresh`: what cron runs every few minutes, never two at once.
 
 Steps, each timed: take the advisory lock; dbt build of the time-series path
-(selector `time_series`: snapshots and models, no tests; snapshots whose source
-has not changed are left out); REFRESH MATERIALIZED VIEW (CONCURRENTLY where
+(selector `time_series`: snapshots and models, no tests); REFRESH MATERIALIZED VIEW (CONCURRENTLY where
 possible) for every materialized view of the manifest in dependency order, each
 on its own connection as soon as the models it reads are built, while dbt runs
 the rest (the views step times what is left once dbt ends); retention
@@ -155,65 +154,6 @@ def materialized_views(manifest: Any) -> list[dict[str, Any]]:
         }
         for uid in ordered
     ]
-
-
-def unchanged_snapshots(settings: Settings, manifest: Any) -> list[str]:
-    """The snapshots whose source holds exactly the rows their current versions record.
-
-    A snapshot (timestamp strategy) of such a source would record nothing: no key is new, gone,
-    back or has another updated_at. Refresh leaves those out of its dbt build (most refreshes
-    see no new user or channel; a snapshot costs dbt about half a second even when it records
-    nothing). Anything this check does not understand (another strategy, a renamed or customised
-    meta column, several or no source relations, a missing table) keeps the snapshot in.
-    """
-    checks: list[tuple[str, sql.Composed]] = []
-    for node in manifest.nodes.values():
-        if str(node.resource_type) != "snapshot":
-            continue
-        config = node.config
-        parents = [manifest.nodes.get(uid) for uid in node.depends_on.nodes]
-        meta_columns = getattr(config, "snapshot_meta_column_names", None)
-        customised = meta_columns is not None and any(vars(meta_columns).values())
-        if (
-            config.strategy != "timestamp"
-            or not config.updated_at
-            or not isinstance(config.unique_key, str)
-            or customised
-            or getattr(config, "dbt_valid_to_current", None)
-            or len(parents) != 1
-            or parents[0] is None
-        ):
-            continue
-        source, key, updated = (
-            parents[0],
-            sql.Identifier(config.unique_key),
-            sql.Identifier(config.updated_at),
-        )
-        current = sql.SQL(
-            "select {key}, dbt_updated_at from {snap} where dbt_valid_to is null"
-            " and coalesce(dbt_is_deleted, 'False') <> 'True'"
-        ).format(key=key, snap=sql.Identifier(node.schema, node.alias))
-        held = sql.SQL("select {key}, {updated} from {src}").format(
-            key=key, updated=updated, src=sql.Identifier(source.schema, source.alias)
-        )
-        query = sql.SQL(
-            "select not exists (({held} except {current}) union all ({current} except {held}))"
-        ).format(held=held, current=current)
-        checks.append((node.name, query))
-    unchanged: list[str] = []
-    conn = psycopg2.connect(**settings.pg_kwargs())
-    try:
-        for name, query in checks:
-            with conn.cursor() as cur:
-                try:
-                    cur.execute(query)
-                    if cur.fetchone()[0]:
-                        unchanged.append(name)
-                except psycopg2.Error:  # e.g. not built yet: let dbt run it
-                    conn.rollback()
-    finally:
-        conn.close()
-    return sorted(unchanged)
 
 
 def _view_state(cur: Any, schema: str, name: str) -> tuple[bool, bool, bool]:
@@ -480,9 +420,8 @@ def _run_steps(
                 info = event.data.node_info
                 refresher.node_finished(info.unique_id, info.node_status)
 
-        unchanged = unchanged_snapshots(settings, manifest("dbt"))
         summary = invoke(
-            [*DBT_STEP, *(["--exclude", *unchanged] if unchanged else [])],
+            DBT_STEP,
             settings,
             [*extra, "--log-level", "none", "--no-write-json"],
             callbacks=[on_event],
@@ -498,10 +437,7 @@ def _run_steps(
             "after_last_node": round(ended - last, 3),
         }
         nodes = {n.name: round(n.seconds, 3) for n in sorted(summary.nodes, key=lambda n: -n.seconds)}
-        detail = f"{len(summary.nodes)} nodes" + (
-            f"; left out, their sources unchanged: {', '.join(unchanged)}" if unchanged else ""
-        )
-        return "ok", detail, {"timing": timing, "nodes": nodes, "unchanged_snapshots": unchanged}
+        return "ok", f"{len(summary.nodes)} nodes", {"timing": timing, "nodes": nodes}
 
     if dry_run:
         _timed(result, "dbt", progress)(lambda: dbt_step(None))

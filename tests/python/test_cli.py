@@ -151,54 +151,6 @@ def test_refresh_happy_path_prints_each_step_timed(test_stack: StackHandle, ops_
     assert client.exists(f"{dbname}:dashboard:overview")
 
 
-def test_refresh_leaves_out_snapshots_of_unchanged_sources(test_stack: StackHandle, ops_db) -> None:
-    """A snapshot whose source holds exactly what its current versions record is left out of the
-    refresh's dbt build; once a source row changes, the snapshot runs and records the version."""
-    dbname, env = ops_db
-
-    def dbt_step() -> dict[str, object]:
-        result = run_cli(["refresh", "--json", "--skip-warm"], env)
-        assert result.returncode == 0, result.stdout + result.stderr
-        return json.loads(result.stdout)["steps"][1]["data"]
-
-    dbt_step()  # whatever changed before this test is recorded now
-    quiet = dbt_step()
-    assert {"users_snapshot", "channels_snapshot", "videos_snapshot"} <= set(quiet["unchanged_snapshots"])
-    assert not {"users_snapshot", "channels_snapshot", "videos_snapshot"} & set(quiet["nodes"])
-    assert "fact_video_performance" in quiet["nodes"]
-
-    conn = test_stack.connect(dbname)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("select min(channel_id) from raw.channels")
-        channel = cur.fetchone()[0]
-        cur.execute(
-            "update raw.channels set channel_name = channel_name || ' (renamed)', "
-            "updated_at = updated_at + interval '1 minute' where channel_id = %s",
-            (channel,),
-        )
-        cur.execute("select count(*) from snapshots.channels_snapshot where channel_id = %s", (channel,))
-        versions = cur.fetchone()[0]
-    changed = dbt_step()
-    assert (
-        "channels_snapshot" in changed["nodes"] and "channels_snapshot" not in changed["unchanged_snapshots"]
-    )
-    assert "users_snapshot" in changed["unchanged_snapshots"]
-    with conn.cursor() as cur:
-        cur.execute(
-            "select count(*), bool_or(channel_name like '%% (renamed)' and dbt_valid_to is null) "
-            "from snapshots.channels_snapshot where channel_id = %s",
-            (channel,),
-        )
-        assert cur.fetchone() == (versions + 1, True)
-        cur.execute(
-            "select channel_name from analytics.dim_channel where channel_id = %s and valid_to is null",
-            (channel,),
-        )
-        assert cur.fetchone()[0].endswith(" (renamed)")
-    conn.close()
-
-
 def test_views_are_ordered_by_dependency_level() -> None:
     """Views without a view among their ancestors are level 0 (refreshed side by side); a view on
     views comes after all of them, one level deeper than its deepest parent view. Each waits for
