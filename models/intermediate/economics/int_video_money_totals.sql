@@ -68,9 +68,7 @@ video_costs as (
     from costs
     where
         costs.video_id is not null
-        {% if is_incremental() %}
-        and costs.video_id in (select touched.video_id from touched)
-        {% endif %}
+        and {{ 'costs.video_id in (select touched.video_id from touched)' if is_incremental() else 'true' }}
     group by costs.video_id
 
 ),
@@ -84,9 +82,7 @@ video_revenue as (
     from revenue
     where
         revenue.video_id is not null
-        {% if is_incremental() %}
-        and revenue.video_id in (select touched.video_id from touched)
-        {% endif %}
+        and {{ 'revenue.video_id in (select touched.video_id from touched)' if is_incremental() else 'true' }}
     group by revenue.video_id
 
 ),

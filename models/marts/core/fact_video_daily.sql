@@ -52,13 +52,12 @@
 
 {% if is_incremental() %}
 {#- The rows whose buckets are summed again; the earliest of those buckets bounds the sums below. -#}
-{% set touched_where -%}
-    performance_changed_at >= {{ incremental_watermark('performance_changed_at') }}
-    {% if deletions['restored'] %}
-    or {{ video_id_in('video_id', deletions['restored']) }}
-    {% endif %}
-{%- endset %}
-{% set first_bucket = smallest_timestamp("date_trunc('day', hour_start, 'UTC')", ref('fact_video_hourly'), touched_where) %}
+{% set touched_where = 'performance_changed_at >= ' ~ incremental_watermark('performance_changed_at') ~ (
+    ' or ' ~ video_id_in('video_id', deletions['restored']) if deletions['restored'] else ''
+) %}
+{% set first_bucket = smallest_timestamp(
+    "date_trunc('day', hour_start, 'UTC')", ref('fact_video_hourly'), touched_where
+) %}
 {% endif %}
 
 with
