@@ -357,6 +357,9 @@ def test_ctrl_c_cancels_the_running_query_and_exits_130(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell starts background jobs with SIGINT ignored, and a process inherits that (Python then
+        # never raises KeyboardInterrupt): the CLI gets the default handling, as from cron or a terminal.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     waiting = "select pid from pg_stat_activity where datname = %s and wait_event_type = 'Lock' and pid <> %s"
     try:
