@@ -115,6 +115,8 @@ def test_refresh_happy_path_prints_each_step_timed(test_stack: StackHandle, ops_
     assert all(s["seconds"] >= 0 for s in report["steps"])
     dbt = report["steps"][1]["data"]
     assert set(dbt["timing"]) == {"before_first_node", "nodes", "after_last_node"}
+    # The parsed project is kept in target/ between refreshes (tests/python/test_manifest_cache.py).
+    assert dbt["manifest"] in {"parsed", "kept"}
     assert "fact_video_performance" in dbt["nodes"] and "stg_youtube__video_metrics" in dbt["nodes"]
     # Views and the static dim_date are left to `build`.
     assert "stg_platform__users" not in dbt["nodes"] and "dim_date" not in dbt["nodes"]
