@@ -117,6 +117,10 @@ def test_refresh_happy_path_prints_each_step_timed(test_stack: StackHandle, ops_
     assert set(dbt["timing"]) == {"before_first_node", "nodes", "after_last_node"}
     # The parsed project is kept in target/ between refreshes (tests/python/test_manifest_cache.py).
     assert dbt["manifest"] in {"parsed", "kept"}
+    # No chunk is 90 days old: retention is checked without a dbt invocation.
+    retention = report["steps"][3]
+    assert retention["data"]["dbt"] is False
+    assert "analytics.fact_video_performance: no chunk older than 90 days" in retention["detail"]
     assert "fact_video_performance" in dbt["nodes"] and "stg_youtube__video_metrics" in dbt["nodes"]
     # Views and the static dim_date are left to `build`.
     assert "stg_platform__users" not in dbt["nodes"] and "dim_date" not in dbt["nodes"]

@@ -6,8 +6,12 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import psycopg2
 import pytest
 from conftest import AS_OF, StackHandle, new_database, run_cli, run_dbt
+
+from ytempire_ops.config import Settings
+from ytempire_ops.refresh import retention_due
 
 GOLDEN = Path(__file__).parent / "golden"
 MODELS = ("fact_video_performance", "fact_costs")
@@ -157,6 +161,35 @@ def test_changed_chunk_interval_takes_effect(test_stack: StackHandle, tsdb_db) -
     conn = test_stack.connect(dbname)
     assert hypertables(conn)["fact_video_performance"]["interval"] == timedelta(days=1)
     conn.close()
+
+
+def test_refresh_calls_the_retention_macro_only_when_a_chunk_is_due(tsdb_db) -> None:
+    """refresh's check before `timescaledb_enforce_retention` (runs before the test that drops chunks)."""
+    _, env = tsdb_db
+    settings = Settings(
+        pg_host=env["YTEMPIRE_PG_HOST"],
+        pg_port=int(env["YTEMPIRE_PG_PORT"]),
+        pg_user=env["YTEMPIRE_PG_USER"],
+        pg_password=env["YTEMPIRE_PG_PASSWORD"],
+        pg_dbname=env["YTEMPIRE_PG_DBNAME"],
+    )
+    horizons = [("analytics", "fact_video_performance", "90 days")]
+    # Four days of data before AS_OF: nothing is 90 days old.
+    assert retention_due(settings, horizons, AS_OF) == [
+        "timescaledb retention: analytics.fact_video_performance: no chunk older than 90 days"
+    ]
+    # 90 days after the first chunk's end, that chunk is due: the macro runs.
+    conn = psycopg2.connect(**settings.pg_kwargs())
+    with conn.cursor() as cur:
+        cur.execute(
+            "select min(range_end) from timescaledb_information.chunks "
+            "where hypertable_name = 'fact_video_performance'"
+        )
+        first_end = cur.fetchone()[0]
+    conn.close()
+    assert retention_due(settings, horizons, (first_end + timedelta(days=90)).isoformat()) is None
+    assert retention_due(settings, horizons, (first_end + timedelta(days=89)).isoformat()) is not None
+    assert retention_due(settings, [], AS_OF) is None
 
 
 def test_drop_chunks_retention_keeps_rows_newer_than_the_horizon_chunk(
