@@ -155,9 +155,10 @@ def _versions() -> dict[str, str]:
 def _project_fingerprint(settings: Settings, extra: list[str]) -> str:
     """A digest of everything a parse of the project depends on, dbt's own macros aside (its version).
 
-    Every file under the project's resource directories and the project-level YAML files (by
-    content), profiles.yml, the target, the extra arguments (e.g. --vars), the environment variables
-    named by an `env_var()` call in the profile or dbt_project.yml, and the DBT_* variables.
+    The project's directory; every file under its resource directories and installed packages and
+    the project-level YAML files (by content); profiles.yml; the target; the extra arguments (e.g.
+    --vars); the environment variables named by an `env_var()` call in the profile or
+    dbt_project.yml; the DBT_* variables; the versions of Python, dbt and this package.
     """
     import yaml
 
@@ -167,21 +168,28 @@ def _project_fingerprint(settings: Settings, extra: list[str]) -> str:
     def add(label: str, data: bytes) -> None:
         digest.update(label.encode() + b"\0" + hashlib.sha256(data).digest())
 
+    add("project", str(project.resolve()).encode())
     referenced: set[str] = set()
-    texts: dict[str, str] = {}
+    contents: dict[str, bytes] = {}
     for name in PROJECT_FILES:
         path = project / name
         if path.is_file():
-            texts[name] = path.read_text()
+            contents[name] = path.read_bytes()
     profiles = settings.profiles_dir / "profiles.yml"
-    texts["profiles.yml"] = profiles.read_text() if profiles.is_file() else ""
-    for name, text in sorted(texts.items()):
-        add(f"file:{name}", text.encode())
-        referenced.update(_ENV_VAR_CALL.findall(text))
-    config = yaml.safe_load(texts.get("dbt_project.yml", "")) or {}
-    directories: set[str] = set()
+    contents["profiles.yml"] = profiles.read_bytes() if profiles.is_file() else b""
+    for name, data in sorted(contents.items()):
+        add(f"file:{name}", data)
+        referenced.update(_ENV_VAR_CALL.findall(data.decode(errors="replace")))
+    try:
+        config = yaml.safe_load(contents.get("dbt_project.yml", b"")) or {}
+    except yaml.YAMLError:
+        config = {}  # dbt's parse reports the error
+    if not isinstance(config, dict):
+        config = {}
+    directories: set[str] = {str(config.get("packages-install-path") or "dbt_packages")}
     for key, default in DEFAULT_RESOURCE_PATHS.items():
-        directories.update(config.get(key) or default)
+        paths = config.get(key) or default
+        directories.update(str(path) for path in (paths if isinstance(paths, list) else [paths]))
     for directory in sorted(directories):
         root = project / directory
         for path in sorted(root.rglob("*")) if root.is_dir() else []:
@@ -284,17 +292,22 @@ class LoadedManifest:
 def load_manifest(settings: Settings, extra: list[str] | None = None) -> LoadedManifest:
     """The parsed project, for invocations to share; kept between processes.
 
-    A parse costs about a second even when dbt's partial parsing finds nothing changed, most of it
-    building dbt's (de)serialisers, in every process. So the parsed manifest is kept (pickled)
-    under the target directory with a fingerprint of its inputs (_project_fingerprint) and reused
-    while they are unchanged; any change, or a file that cannot be read, means a parse (partial
-    parsing, no manifest.json written) and a new file.
+    A parse costs about a second in every process even when dbt's partial parsing finds nothing
+    changed (reading its msgpack file builds dbt's deserialisers); part of that is work the run
+    needs anyway (importing dbt). So the parsed manifest is kept (pickled) under the target
+    directory with a fingerprint of its inputs (_project_fingerprint) and reused while they are
+    unchanged; any change, or a file that cannot be read, means a parse (partial parsing, no
+    manifest.json written) and a new file.
     """
     settings.export_env()
     extra = list(extra or [])
     path = manifest_cache_path(settings)
-    fingerprint = _project_fingerprint(settings, extra)
-    cached = _read_cached_manifest(path, fingerprint)
+    unreadable: str | None = None
+    try:
+        fingerprint: str | None = _project_fingerprint(settings, extra)
+    except OSError as exc:
+        fingerprint, unreadable = None, first_line(exc)  # dbt's parse reports what it cannot read
+    cached = _read_cached_manifest(path, fingerprint) if fingerprint else None
     if cached is not None:
         return LoadedManifest(cached, "kept")
 
@@ -306,7 +319,7 @@ def load_manifest(settings: Settings, extra: list[str] | None = None) -> LoadedM
     if not res.success or res.result is None:
         detail = first_line(res.exception) if res.exception is not None else ""
         raise UserError(f"the dbt project does not parse{': ' + detail if detail else ''}.")
-    problem = _write_cached_manifest(path, fingerprint, res.result)
+    problem = _write_cached_manifest(path, fingerprint, res.result) if fingerprint else unreadable
     return LoadedManifest(res.result, "parsed" if problem is None else f"parsed, not kept: {problem}")
 
 

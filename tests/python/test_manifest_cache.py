@@ -123,3 +123,11 @@ def test_an_unreadable_file_means_a_parse(test_stack: StackHandle, project: Path
     kept.write_bytes(b"not a pickle")
     assert load(test_stack, project)["source"] == "parsed"
     assert load(test_stack, project)["source"] == "kept"
+
+
+def test_a_moved_project_is_parsed_again(test_stack: StackHandle, project: Path, tmp_path: Path) -> None:
+    load(test_stack, project)
+    moved = tmp_path / "moved"
+    shutil.copytree(project, moved)  # target/ with the kept manifest included
+    assert load(test_stack, moved)["source"] == "parsed"
+    assert load(test_stack, moved)["source"] == "kept"
