@@ -92,6 +92,22 @@ def retention_horizons(manifest: Any) -> list[tuple[str, str, str]]:
     return sorted(found)
 
 
+def project_as_of(settings: Settings) -> str:
+    """The `as_of` var dbt_project.yml sets (globally or for this project), '' when none."""
+    import yaml
+
+    try:
+        config = yaml.safe_load((settings.project_dir / "dbt_project.yml").read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return ""
+    project_vars = config.get("vars") or {}
+    scoped = project_vars.get(config.get("name")) or {}
+    value = (
+        scoped.get("as_of") if isinstance(scoped, dict) and "as_of" in scoped else project_vars.get("as_of")
+    )
+    return "" if value is None else str(value).strip()
+
+
 # Whether drop_chunks(older_than => as_of - drop_after) would drop a chunk of the hypertable: one
 # whose range ends at or before that instant. A minute of margin, because the macro's as_of (the
 # run's start when none is given) is taken a moment after this check's now().
@@ -539,8 +555,9 @@ def _run_steps(
 
     def retention_step() -> tuple[str, str, dict[str, Any]]:
         status = "dry-run" if dry_run else "ok"
-        # Without --vars, as_of is YTEMPIRE_AS_OF or the clock, which the check reads too.
-        if not extra:
+        # Without --vars or an as_of var in dbt_project.yml, the macro's as_of is YTEMPIRE_AS_OF or
+        # the clock, which the check reads too.
+        if not extra and not project_as_of(settings):
             try:
                 idle = retention_due(
                     settings, retention_horizons(manifest("retention")), os.environ.get("YTEMPIRE_AS_OF", "")

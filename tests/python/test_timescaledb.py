@@ -11,7 +11,7 @@ import pytest
 from conftest import AS_OF, StackHandle, new_database, run_cli, run_dbt
 
 from ytempire_ops.config import Settings
-from ytempire_ops.refresh import retention_due
+from ytempire_ops.refresh import project_as_of, retention_due
 
 GOLDEN = Path(__file__).parent / "golden"
 MODELS = ("fact_video_performance", "fact_costs")
@@ -190,6 +190,23 @@ def test_refresh_calls_the_retention_macro_only_when_a_chunk_is_due(tsdb_db) -> 
     assert retention_due(settings, horizons, (first_end + timedelta(days=90)).isoformat()) is None
     assert retention_due(settings, horizons, (first_end + timedelta(days=89)).isoformat()) is not None
     assert retention_due(settings, [], AS_OF) is None
+
+
+@pytest.mark.parametrize(
+    ("project_vars", "expected"),
+    [
+        ("vars:\n  as_of: ''\n", ""),
+        ("vars:\n  as_of: '2026-01-01 00:00:00+00'\n", "2026-01-01 00:00:00+00"),
+        ("vars:\n  demo:\n    as_of: '2026-02-01 00:00:00+00'\n", "2026-02-01 00:00:00+00"),
+        ("", ""),
+    ],
+)
+def test_an_as_of_var_in_the_project_leaves_retention_to_the_macro(
+    tmp_path: Path, project_vars: str, expected: str
+) -> None:
+    """refresh checks chunks itself only when the macro's as_of is YTEMPIRE_AS_OF or the clock."""
+    (tmp_path / "dbt_project.yml").write_text("name: demo\n" + project_vars)
+    assert project_as_of(Settings(project_dir=tmp_path)) == expected
 
 
 def test_drop_chunks_retention_keeps_rows_newer_than_the_horizon_chunk(
