@@ -1,7 +1,8 @@
 """`ytempire-ops refresh`: what cron runs every few minutes, never two at once.
 
 Steps, each timed: take the advisory lock; dbt build of the time-series path
-(selector `time_series`: snapshots and models, no tests); REFRESH MATERIALIZED VIEW (CONCURRENTLY where
+(selector `time_series`: snapshots and models, no tests; `time_series_entities_unchanged` when the
+users and channels snapshots have nothing to write); REFRESH MATERIALIZED VIEW (CONCURRENTLY where
 possible) for every materialized view of the manifest in dependency order, each
 on its own connection as soon as the models it reads are built, while dbt runs
 the rest (the views step times what is left once dbt ends); retention
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg2
+import psycopg2.errors
 from psycopg2 import sql
 
 from ytempire_ops import errors
@@ -29,7 +31,16 @@ from ytempire_ops.dbt_ops import DbtSummary, invoke, jinja_log_collector, load_m
 
 # pg_try_advisory_lock key of `refresh`: a constant, so every refresh of a database contends for it.
 LOCK_KEY = 0x59_54_45_4D_52_45_46  # "YTEMREF"
-DBT_STEP = ["build", "--selector", "time_series", "--resource-type", "model", "--resource-type", "snapshot"]
+SELECTOR = "time_series"
+# The same without the snapshots of users and channels, when neither source changed (selectors.yml).
+SELECTOR_ENTITIES_UNCHANGED = "time_series_entities_unchanged"
+ENTITY_SNAPSHOTS = ("users_snapshot", "channels_snapshot")
+
+
+def dbt_step_command(selector: str) -> list[str]:
+    return ["build", "--selector", selector, "--resource-type", "model", "--resource-type", "snapshot"]
+
+
 # Materialized views refreshed at once (those of one dependency level): each is one PostgreSQL
 # backend, mostly on one core; the project's machines have two.
 VIEW_WORKERS = 2
@@ -90,6 +101,99 @@ def retention_horizons(manifest: Any) -> list[tuple[str, str, str]]:
         if drop_after:
             found.append((node.schema, node.alias, str(drop_after)))
     return sorted(found)
+
+
+@dataclass(frozen=True)
+class SnapshotSource:
+    """What a timestamp-strategy snapshot compares: its relation, its source's, key and updated_at."""
+
+    name: str
+    snapshot: str
+    source: str
+    unique_key: tuple[str, ...]
+    updated_at: str
+    deletion_markers: bool  # hard_deletes: new_record (a deleted row gets a current marker version)
+
+
+def snapshot_sources(manifest: Any, names: tuple[str, ...]) -> list[SnapshotSource] | None:
+    """The named snapshots' SnapshotSource, or None when one cannot be checked that way."""
+    found = []
+    by_name = {node.name: node for node in manifest.nodes.values() if node.resource_type == "snapshot"}
+    for name in names:
+        node = by_name.get(name)
+        if node is None:
+            return None
+        config = node.config
+        meta_names = getattr(config, "snapshot_meta_column_names", None)
+        renamed = meta_names is not None and any(vars(meta_names).values())
+        hard_deletes = str(config.get("hard_deletes") or "ignore")
+        parents = list(node.depends_on.nodes)
+        if (
+            config.strategy != "timestamp"
+            or not config.updated_at
+            or renamed
+            or config.get("dbt_valid_to_current")
+            or hard_deletes not in {"new_record", "invalidate"}
+            or len(parents) != 1
+        ):
+            return None
+        parent = manifest.nodes.get(parents[0]) or manifest.sources.get(parents[0])
+        if parent is None or not getattr(parent, "relation_name", None) or not node.relation_name:
+            return None
+        key = config.unique_key
+        found.append(
+            SnapshotSource(
+                name=name,
+                snapshot=node.relation_name,
+                source=parent.relation_name,
+                unique_key=tuple([key] if isinstance(key, str) else key),
+                updated_at=config.updated_at,
+                deletion_markers=hard_deletes == "new_record",
+            )
+        )
+    return found
+
+
+def _snapshot_current_sql(source: SnapshotSource) -> sql.Composed:
+    """True when the snapshot's current versions are the source's rows: same keys, same updated_at.
+
+    Then dbt's timestamp strategy has nothing to write: no new key, no later updated_at, no key gone
+    (a deletion leaves a current version without a source row), no key back (a deletion marker is
+    not a live version, so the source row has no match).
+    """
+    keys = sql.SQL(", ").join(sql.Identifier(column) for column in source.unique_key)
+    live = sql.SQL(" and dbt_is_deleted is distinct from 'True'") if source.deletion_markers else sql.SQL("")
+    source_rows = sql.SQL("select {keys}, {updated_at} from {source}").format(
+        keys=keys, updated_at=sql.Identifier(source.updated_at), source=sql.SQL(source.source)
+    )
+    snapshot_rows = sql.SQL(
+        "select {keys}, dbt_updated_at from {snapshot} where dbt_valid_to is null{live}"
+    ).format(keys=keys, snapshot=sql.SQL(source.snapshot), live=live)
+    return sql.SQL(
+        "select not exists (({source_rows} except {snapshot_rows}) union all ({snapshot_rows} except {source_rows}))"
+    ).format(source_rows=source_rows, snapshot_rows=snapshot_rows)
+
+
+def unchanged_snapshots(settings: Settings, sources: list[SnapshotSource]) -> list[str]:
+    """The names of the snapshots whose source has not changed since they were taken.
+
+    A snapshot that cannot be read (not built yet) counts as changed: dbt then runs it.
+    """
+    unchanged = []
+    conn = psycopg2.connect(**settings.pg_kwargs())
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            for source in sources:
+                try:
+                    cur.execute(_snapshot_current_sql(source))
+                except psycopg2.errors.UndefinedTable:
+                    continue
+                if cur.fetchone()[0]:
+                    unchanged.append(source.name)
+    finally:
+        conn.close()
+    return unchanged
 
 
 def project_as_of(settings: Settings) -> str:
@@ -482,11 +586,19 @@ def _run_steps(
         return parsed["manifest"]
 
     def dbt_step(views: Callable[[], ViewRefresher] | None) -> tuple[str, str, dict[str, Any]]:
-        command = " ".join(["dbt", *DBT_STEP, *extra])
         if skip_dbt:
             return "skipped", "--skip-dbt", {}
+        # Users and channels change rarely: when neither snapshot's source changed, the selector
+        # without those two snapshots runs (their nodes would find nothing to write).
+        sources = snapshot_sources(manifest("dbt"), ENTITY_SNAPSHOTS)
+        try:
+            unchanged = unchanged_snapshots(settings, sources) if sources else []
+        except psycopg2.Error as exc:
+            raise StepFailed("dbt", errors.first_line(exc)) from exc
+        selector = SELECTOR_ENTITIES_UNCHANGED if set(unchanged) == set(ENTITY_SNAPSHOTS) else SELECTOR
+        command = dbt_step_command(selector)
         if dry_run or views is None:
-            return "dry-run", f"would run: {command}", {}
+            return "dry-run", f"would run: {' '.join(['dbt', *command, *extra])}", {"selector": selector}
         marks: dict[str, float] = {}
         started = time.monotonic()
         refresher = views()
@@ -503,7 +615,7 @@ def _run_steps(
                 refresher.node_finished(info.unique_id, info.node_status)
 
         summary = invoke(
-            DBT_STEP,
+            command,
             settings,
             [*extra, "--log-level", "none", "--no-write-json"],
             callbacks=[on_event],
@@ -519,7 +631,7 @@ def _run_steps(
             "after_last_node": round(ended - last, 3),
         }
         nodes = {n.name: round(n.seconds, 3) for n in sorted(summary.nodes, key=lambda n: -n.seconds)}
-        data = {"manifest": parsed["source"], "timing": timing, "nodes": nodes}
+        data = {"manifest": parsed["source"], "selector": selector, "timing": timing, "nodes": nodes}
         return "ok", f"{len(summary.nodes)} nodes", data
 
     if dry_run:

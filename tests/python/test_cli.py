@@ -15,7 +15,7 @@ import pytest
 import redis
 from conftest import AS_OF, StackHandle, new_database, run_cli, run_dbt, table_digest
 
-from ytempire_ops.refresh import LOCK_KEY, materialized_views
+from ytempire_ops.refresh import LOCK_KEY, SELECTOR, SELECTOR_ENTITIES_UNCHANGED, materialized_views
 
 
 def free_port() -> int:
@@ -117,6 +117,11 @@ def test_refresh_happy_path_prints_each_step_timed(test_stack: StackHandle, ops_
     assert set(dbt["timing"]) == {"before_first_node", "nodes", "after_last_node"}
     # The parsed project is kept in target/ between refreshes (tests/python/test_manifest_cache.py).
     assert dbt["manifest"] in {"parsed", "kept"}
+    skipped = dbt["selector"] == SELECTOR_ENTITIES_UNCHANGED
+    assert skipped or dbt["selector"] == SELECTOR
+    assert ("users_snapshot" in dbt["nodes"]) is not skipped and (
+        "channels_snapshot" in dbt["nodes"]
+    ) is not skipped
     # No chunk is 90 days old: retention is checked without a dbt invocation.
     retention = report["steps"][3]
     assert retention["data"]["dbt"] is False
@@ -155,6 +160,36 @@ def test_refresh_happy_path_prints_each_step_timed(test_stack: StackHandle, ops_
     conn.close()
     client = redis.Redis.from_url(test_stack.state["redis"]["url"])
     assert client.exists(f"{dbname}:dashboard:overview")
+
+
+def test_refresh_leaves_out_entity_snapshots_whose_sources_did_not_change(
+    test_stack: StackHandle, ops_db
+) -> None:
+    dbname, env = ops_db
+    later = (datetime.fromisoformat(AS_OF) + timedelta(minutes=5)).isoformat()
+
+    def refresh() -> dict:
+        result = run_cli(["refresh", "--json", "--skip-warm", "--as-of", later], env)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return json.loads(result.stdout)["steps"][1]["data"]
+
+    refresh()  # whatever changed before is snapshotted now
+    quiet = refresh()
+    assert quiet["selector"] == SELECTOR_ENTITIES_UNCHANGED
+    assert "users_snapshot" not in quiet["nodes"] and "channels_snapshot" not in quiet["nodes"]
+    assert "videos_snapshot" in quiet["nodes"] and "dim_user" in quiet["nodes"]
+
+    conn = test_stack.connect(dbname)
+    with conn.cursor() as cur:
+        cur.execute(
+            "update raw.users set updated_at = updated_at + interval '1 second'"
+            " where user_id = (select user_id from raw.users order by user_id limit 1)"
+        )
+    conn.close()
+    changed = refresh()
+    assert changed["selector"] == SELECTOR
+    assert "users_snapshot" in changed["nodes"] and "channels_snapshot" in changed["nodes"]
+    assert refresh()["selector"] == SELECTOR_ENTITIES_UNCHANGED
 
 
 def test_views_are_ordered_by_dependency_level() -> None:

@@ -27,6 +27,9 @@ import psycopg2.extensions
 import pytest
 from conftest import PROJECT_DIR, StackHandle, new_database, run_dbt
 
+from ytempire_ops.config import Settings
+from ytempire_ops.refresh import SnapshotSource, unchanged_snapshots
+
 RAW_SCHEMA_SQL = PROJECT_DIR / "ytempire_ops" / "sql" / "raw_schema.sql"
 SELECT = ["+dim_user", "+dim_channel", "+dim_video", "videos_snapshot"]
 
@@ -49,6 +52,9 @@ class Step:
     channels: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     videos: dict[str, dict[str, Any]] = field(default_factory=dict)
     channel_snapshot: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # refresh's check (unchanged_snapshots) of users_snapshot and channels_snapshot, before and after
+    unchanged_before: list[str] = field(default_factory=list)
+    unchanged_after: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -72,12 +78,46 @@ def _by(rows: Iterable[dict[str, Any]], key: str) -> dict[str, list[dict[str, An
     return dict(grouped)
 
 
+def _unchanged(test_stack: StackHandle, dbname: str) -> list[str]:
+    """What refresh would find: the entity snapshots whose source has not changed since taken."""
+    pg = test_stack.state["postgres"]
+    settings = Settings(
+        pg_host=pg["host"],
+        pg_port=int(pg["port"]),
+        pg_user=pg["user"],
+        pg_password=pg["password"],
+        pg_dbname=dbname,
+    )
+    sources = [
+        SnapshotSource(
+            name=f"{entity}s_snapshot",
+            snapshot=f'"{dbname}"."snapshots"."{entity}s_snapshot"',
+            source=f'"{dbname}".{source}',
+            unique_key=(f"{entity}_id",),
+            updated_at="updated_at",
+            deletion_markers=True,
+        )
+        for entity, source in (
+            ("user", '"intermediate"."int_users_depersonalised"'),
+            ("channel", '"staging"."stg_platform__channels"'),
+        )
+    ]
+    return unchanged_snapshots(settings, sources)
+
+
 def _build(test_stack: StackHandle, dbname: str, env: dict[str, str]) -> Step:
+    unchanged_before = _unchanged(test_stack, dbname)
     started = datetime.now(UTC)
     built = run_dbt(["build", "--select", *SELECT, "--indirect-selection", "cautious"], env)
     finished = datetime.now(UTC)
     assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-2000:]
-    step = Step(build=built, started_at=started, finished_at=finished)
+    step = Step(
+        build=built,
+        started_at=started,
+        finished_at=finished,
+        unchanged_before=unchanged_before,
+        unchanged_after=_unchanged(test_stack, dbname),
+    )
     conn = test_stack.connect(dbname)
     try:
         step.users = _by(
@@ -224,6 +264,21 @@ def test_every_build_passes_and_dimensions_tile_time(scenario: Scenario) -> None
         for entity, versions in (*step.users.items(), *step.channels.items()):
             _assert_tiles(f"step {number} {entity}", versions)
             assert _overlaps([(v["valid_from"], v["valid_to"]) for v in versions]) == [], (number, entity)
+
+
+def test_refresh_runs_an_entity_snapshot_only_when_its_source_changed(scenario: Scenario) -> None:
+    """refresh's check: a snapshot is skipped only when dbt would find nothing to write."""
+    both = ["users_snapshot", "channels_snapshot"]
+    # Nothing snapshotted yet; then a renamed channel and a user's new tier; then two channels
+    # hard-deleted; then both restored (one with a fresh updated_at, one verbatim).
+    assert [step.unchanged_before for step in scenario.steps] == [
+        [],
+        [],
+        ["users_snapshot"],
+        ["users_snapshot"],
+    ]
+    # Right after every build, both snapshots hold their sources' state.
+    assert [step.unchanged_after for step in scenario.steps] == [both] * 4
 
 
 def test_first_version_starts_at_created_at_or_minus_infinity(scenario: Scenario) -> None:
