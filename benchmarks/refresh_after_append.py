@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -69,9 +70,10 @@ class Samples:
         self.appended: list[float] = []
         self.node_totals: list[float] = []
 
-    def add(self, report: dict[str, Any], wall: float, append_seconds: float) -> None:
+    def add(self, report: dict[str, Any], wall: float, cpu: float, append_seconds: float) -> None:
         self.appended.append(append_seconds)
         self.steps.setdefault("process wall clock", []).append(wall)
+        self.steps.setdefault("process CPU (user+sys)", []).append(cpu)
         self.steps.setdefault("refresh total", []).append(report["seconds"])
         for step in report["steps"]:
             self.steps.setdefault(step["name"], []).append(step["seconds"])
@@ -119,14 +121,17 @@ def main() -> None:
             run(["generate", "--append-minutes", str(opts.append_minutes)])
             append_seconds = time.monotonic() - started
             as_of = newest_instant(settings)
-            started = time.monotonic()
+            started, before = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
             report: dict[str, Any] = json.loads(run(["refresh", "--json", "--as-of", as_of], baseline).stdout)
-            wall = time.monotonic() - started
+            wall, after = time.monotonic() - started, resource.getrusage(resource.RUSAGE_CHILDREN)
+            # The refresh process's own CPU (PostgreSQL's backends are not its children).
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
             if i < opts.warmup:
                 continue
-            samples[label].add(report, wall, append_seconds)
+            samples[label].add(report, wall, cpu, append_seconds)
             print(
-                f"run {i - opts.warmup + 1} ({label}): refresh {report['seconds']:.2f} s, process {wall:.2f} s",
+                f"run {i - opts.warmup + 1} ({label}): refresh {report['seconds']:.2f} s, "
+                f"process {wall:.2f} s, CPU {cpu:.2f} s",
                 flush=True,
             )
     for label, sample in samples.items():
