@@ -588,6 +588,9 @@ def _run_steps(
     def dbt_step(views: Callable[[], ViewRefresher] | None) -> tuple[str, str, dict[str, Any]]:
         if skip_dbt:
             return "skipped", "--skip-dbt", {}
+        # The clock starts before the manifest is loaded and the snapshots checked: both are part
+        # of the fixed cost before dbt's first node.
+        started = time.monotonic()
         # Users and channels change rarely: when neither snapshot's source changed, the selector
         # without those two snapshots runs (their nodes would find nothing to write).
         sources = snapshot_sources(manifest("dbt"), ENTITY_SNAPSHOTS)
@@ -600,13 +603,11 @@ def _run_steps(
         if dry_run or views is None:
             return "dry-run", f"would run: {' '.join(['dbt', *command, *extra])}", {"selector": selector}
         marks: dict[str, float] = {}
-        started = time.monotonic()
         refresher = views()
 
         def on_event(event: Any) -> None:
             # When the first node started and the last one finished: what comes before is dbt's
-            # fixed cost (import, parse, relation cache), what comes after its run-end hooks.
-            # The clock starts before the parse, so the parse is part of the fixed cost.
+            # fixed cost (import, manifest, relation cache), what comes after its run-end hooks.
             if event.info.name == "NodeStart":
                 marks.setdefault("first_node", time.monotonic())
             elif event.info.name == "NodeFinished":
