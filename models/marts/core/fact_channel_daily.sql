@@ -160,6 +160,8 @@ performance_daily as (
 
 ),
 
+-- Costs and revenue by (channel, day) likewise: when incremental, only the
+-- touched pairs (fact_revenue through its (channel_id, revenue_date) index).
 costs_daily as (
 
     select
@@ -169,6 +171,12 @@ costs_daily as (
         max(costs.ingested_at) as costs_ingested_at
     from costs
     cross join touched_range
+    {% if is_incremental() %}
+    inner join touched_days
+        on
+            costs.channel_id = touched_days.channel_id
+            and cast(costs.incurred_at at time zone 'UTC' as date) = touched_days.activity_date
+    {% endif %}
     where
         costs.channel_id is not null
         and costs.incurred_at >= cast(touched_range.first_date as timestamp) at time zone 'UTC'
@@ -186,6 +194,12 @@ revenue_daily as (
         max(revenue.reported_at) as revenue_reported_at
     from revenue
     cross join touched_range
+    {% if is_incremental() %}
+    inner join touched_days
+        on
+            revenue.channel_id = touched_days.channel_id
+            and revenue.revenue_date = touched_days.activity_date
+    {% endif %}
     where
         revenue.channel_id is not null
         and revenue.revenue_date between touched_range.first_date and touched_range.last_date
