@@ -52,6 +52,14 @@ def checksums(conn, relations: tuple[str, ...]) -> dict[str, tuple[int, str]]:
         return {name: table_digest(cur, "analytics", name) for name in relations}
 
 
+def quota_digests(conn) -> tuple[tuple[int, str], tuple[int, str]]:
+    with conn.cursor() as cur:
+        return (
+            table_digest(cur, "intermediate", "int_api_quota_daily"),
+            table_digest(cur, "analytics", "mart_api_quota"),
+        )
+
+
 def as_of_vars(as_of: str) -> list[str]:
     return ["--vars", f"{{as_of: '{as_of}'}}"]
 
@@ -120,6 +128,7 @@ def test_append_adds_exactly_the_new_polls(test_stack: StackHandle, incremental_
         )
         incremental_digest = cur.fetchone()[0]
     incremental_aggregates = checksums(conn, AGGREGATES)
+    incremental_quota = quota_digests(conn)
     conn.close()
     assert after_rows > before_rows
     assert after_rows == expected_rows
@@ -135,6 +144,8 @@ def test_append_adds_exactly_the_new_polls(test_stack: StackHandle, incremental_
         )
         assert cur.fetchone()[0] == incremental_digest
     assert checksums(conn, AGGREGATES) == incremental_aggregates
+    # The per-day API quota totals kept incrementally, and the mart read from them.
+    assert quota_digests(conn) == incremental_quota
     conn.close()
 
 

@@ -3,15 +3,64 @@
     quota units used that Pacific-time day (Google's quota day), units left of
     the 10,000 an account gets per day (never below 0), calls and error calls
     (HTTP status 400 or above). Every call's units count, errors included.
+
+    A day whose calls all came at or before as_of is taken from
+    int_api_quota_daily (kept incrementally); a day with calls on both sides
+    of as_of (as_of's own day when an earlier instant is replayed) is summed
+    from its calls up to as_of; a day whose calls all came after as_of is
+    left out.
 #}
 
 {% set daily_quota_units = 10000 %}
 
 with
 
+daily_totals as (
+
+    select * from {{ ref('int_api_quota_daily') }}
+
+),
+
 calls as (
 
     select * from {{ ref('fact_api_calls') }}
+
+),
+
+days_across_as_of as (
+
+    select
+        api_account,
+        quota_date
+    from daily_totals
+    where
+        first_call_at <= {{ as_of() }}
+        and last_call_at > {{ as_of() }}
+
+),
+
+days_up_to_as_of as (
+
+    select
+        calls.api_account,
+        calls.quota_date,
+        coalesce(sum(calls.quota_units), 0) as units_used,
+        count(*) as calls,
+        count(*) filter (where calls.is_error) as error_calls,
+        min(calls.called_at) as first_call_at,
+        max(calls.called_at) as last_call_at
+    from calls
+    inner join days_across_as_of
+        on
+            calls.api_account = days_across_as_of.api_account
+            and calls.quota_date = days_across_as_of.quota_date
+    where
+        calls.called_at <= {{ as_of() }}
+        -- through fact_api_calls' quota_date index rather than every call
+        and calls.quota_date >= (select min(crossing.quota_date) from days_across_as_of as crossing)
+    group by
+        calls.api_account,
+        calls.quota_date
 
 ),
 
@@ -20,16 +69,25 @@ daily as (
     select
         api_account,
         quota_date,
-        coalesce(sum(quota_units), 0) as units_used,
-        count(*) as calls,
-        count(*) filter (where is_error) as error_calls,
-        min(called_at) as first_call_at,
-        max(called_at) as last_call_at
-    from calls
-    where called_at <= {{ as_of() }}
-    group by
+        units_used,
+        calls,
+        error_calls,
+        first_call_at,
+        last_call_at
+    from daily_totals
+    where last_call_at <= {{ as_of() }}
+
+    union all
+
+    select
         api_account,
-        quota_date
+        quota_date,
+        units_used,
+        calls,
+        error_calls,
+        first_call_at,
+        last_call_at
+    from days_up_to_as_of
 
 ),
 
