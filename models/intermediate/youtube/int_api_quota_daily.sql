@@ -50,11 +50,7 @@ final as (
     select
         calls.api_account,
         calls.quota_date,
-        coalesce(sum(calls.quota_units), 0) as units_used,
-        count(*) as calls,
-        count(*) filter (where calls.is_error) as error_calls,
-        min(calls.called_at) as first_call_at,
-        max(calls.called_at) as last_call_at
+        {{ api_quota_day_sums('calls') }}
     from calls
     {% if is_incremental() %}
     inner join touched

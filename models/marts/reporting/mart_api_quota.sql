@@ -44,11 +44,7 @@ days_up_to_as_of as (
     select
         calls.api_account,
         calls.quota_date,
-        coalesce(sum(calls.quota_units), 0) as units_used,
-        count(*) as calls,
-        count(*) filter (where calls.is_error) as error_calls,
-        min(calls.called_at) as first_call_at,
-        max(calls.called_at) as last_call_at
+        {{ api_quota_day_sums('calls') }}
     from calls
     inner join days_across_as_of
         on
@@ -64,7 +60,7 @@ days_up_to_as_of as (
 
 ),
 
-daily as (
+complete_days as (
 
     select
         api_account,
@@ -77,17 +73,14 @@ daily as (
     from daily_totals
     where last_call_at <= {{ as_of() }}
 
-    union all
+),
 
-    select
-        api_account,
-        quota_date,
-        units_used,
-        calls,
-        error_calls,
-        first_call_at,
-        last_call_at
-    from days_up_to_as_of
+-- Both have the columns of api_quota_day_sums, in its order.
+daily as (
+
+    select * from complete_days
+    union all
+    select * from days_up_to_as_of
 
 ),
 
