@@ -152,6 +152,25 @@ def _versions() -> dict[str, str]:
     return found
 
 
+def _yaml_mapping(data: bytes) -> dict[str, Any]:
+    """A YAML document as a mapping; {} when it is not one (dbt's own parse reports a broken file)."""
+    import yaml
+
+    try:
+        loaded = yaml.safe_load(data)
+    except yaml.YAMLError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def project_config(project_dir: Path) -> dict[str, Any]:
+    """dbt_project.yml as a mapping; {} when it cannot be read or parsed."""
+    try:
+        return _yaml_mapping((project_dir / "dbt_project.yml").read_bytes())
+    except OSError:
+        return {}
+
+
 def _project_fingerprint(settings: Settings, extra: list[str]) -> str:
     """A digest of everything a parse of the project depends on, dbt's own macros aside (its version).
 
@@ -160,8 +179,6 @@ def _project_fingerprint(settings: Settings, extra: list[str]) -> str:
     --vars); the environment variables named by an `env_var()` call in the profile or
     dbt_project.yml; the DBT_* variables; the versions of Python, dbt and this package.
     """
-    import yaml
-
     project = settings.project_dir
     digest = hashlib.sha256()
 
@@ -180,12 +197,7 @@ def _project_fingerprint(settings: Settings, extra: list[str]) -> str:
     for name, data in sorted(contents.items()):
         add(f"file:{name}", data)
         referenced.update(_ENV_VAR_CALL.findall(data.decode(errors="replace")))
-    try:
-        config = yaml.safe_load(contents.get("dbt_project.yml", b"")) or {}
-    except yaml.YAMLError:
-        config = {}  # dbt's parse reports the error
-    if not isinstance(config, dict):
-        config = {}
+    config = _yaml_mapping(contents.get("dbt_project.yml", b""))
     directories: set[str] = {str(config.get("packages-install-path") or "dbt_packages")}
     for key, default in DEFAULT_RESOURCE_PATHS.items():
         paths = config.get(key) or default
@@ -258,9 +270,7 @@ def _read_cached_manifest(path: Path, fingerprint: str) -> Any:
         manifest = kept["manifest"]
         # Environment variables dbt read while parsing (in any file, e.g. a schema prefix).
         return manifest if _recorded_env(manifest) == _parse_env(manifest) else None
-    except FileNotFoundError:
-        return None
-    except Exception:  # an unreadable or foreign file only means parsing again
+    except Exception:  # a missing, unreadable or foreign file only means parsing again
         return None
 
 

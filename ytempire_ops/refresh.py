@@ -27,7 +27,7 @@ from psycopg2 import sql
 
 from ytempire_ops import errors
 from ytempire_ops.config import Settings
-from ytempire_ops.dbt_ops import DbtSummary, invoke, jinja_log_collector, load_manifest
+from ytempire_ops.dbt_ops import DbtSummary, invoke, jinja_log_collector, load_manifest, project_config
 
 # pg_try_advisory_lock key of `refresh`: a constant, so every refresh of a database contends for it.
 LOCK_KEY = 0x59_54_45_4D_52_45_46  # "YTEMREF"
@@ -198,17 +198,12 @@ def unchanged_snapshots(settings: Settings, sources: list[SnapshotSource]) -> li
 
 def project_as_of(settings: Settings) -> str:
     """The `as_of` var dbt_project.yml sets (globally or for this project), '' when none."""
-    import yaml
-
-    try:
-        config = yaml.safe_load((settings.project_dir / "dbt_project.yml").read_text()) or {}
-    except (OSError, yaml.YAMLError):
+    config = project_config(settings.project_dir)
+    project_vars = config.get("vars")
+    if not isinstance(project_vars, dict):
         return ""
-    project_vars = config.get("vars") or {}
-    scoped = project_vars.get(config.get("name")) or {}
-    value = (
-        scoped.get("as_of") if isinstance(scoped, dict) and "as_of" in scoped else project_vars.get("as_of")
-    )
+    scoped = project_vars.get(config.get("name"))
+    value = scoped["as_of"] if isinstance(scoped, dict) and "as_of" in scoped else project_vars.get("as_of")
     return "" if value is None else str(value).strip()
 
 
