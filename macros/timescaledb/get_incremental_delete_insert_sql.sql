@@ -17,6 +17,16 @@
     aggregate over the temporary table); an empty batch adds no predicate
     (the delete then matches nothing anyway). incremental_predicates of the
     model are kept.
+
+    Before the delete, the batch's rows that the target already holds with
+    identical values in every column (same unique key, each column
+    `is not distinct from`) are removed from the batch: they would be
+    deleted and inserted again unchanged. Every incremental model reads its
+    source from its watermark less `ingest_lookback_minutes`, so a batch
+    repeats the rows of the last refreshes; the daily poll of the older
+    videos (~26 k polls at scale 1) was rewritten by three refreshes in a
+    row at every level of the poll path. The target ends as the plain
+    delete+insert would leave it; only the writes of unchanged rows go.
 #}
 {% macro postgres__get_incremental_delete_insert_sql(arg_dict) -%}
     {%- set predicates = [] + (arg_dict['incremental_predicates'] or []) -%}
@@ -24,7 +34,14 @@
     {%- if bound -%}
         {%- do predicates.append(bound) -%}
     {%- endif -%}
-    {%- do return(get_delete_insert_merge_sql(
+    {%- set unchanged = delete_unchanged_batch_rows_sql(
+        arg_dict['target_relation'],
+        arg_dict['temp_relation'],
+        arg_dict['unique_key'],
+        arg_dict['dest_columns'],
+        predicates,
+    ) -%}
+    {%- do return(unchanged ~ get_delete_insert_merge_sql(
         arg_dict['target_relation'],
         arg_dict['temp_relation'],
         arg_dict['unique_key'],
@@ -52,4 +69,44 @@
         {{ return(none) }}
     {%- endif -%}
     {{ return('DBT_INTERNAL_DEST.' ~ column ~ " >= '" ~ smallest ~ "'") }}
+{%- endmacro %}
+
+
+{#
+    `delete from <batch> ... ;` removing the batch rows that the target holds
+    with the same unique key and equal values in every destination column;
+    empty without a unique key. `predicates` (on DBT_INTERNAL_DEST) bound the
+    target rows looked at, as in the delete that follows.
+#}
+{% macro delete_unchanged_batch_rows_sql(target, batch, unique_key, dest_columns, predicates) -%}
+    {%- set keys = [unique_key] if unique_key is string else (unique_key or []) -%}
+    {%- if not keys -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set columns = dest_columns | map(attribute='name') | list -%}
+    {%- set quoted = [] -%}
+    {%- for column in columns -%}
+        {%- do quoted.append(adapter.quote(column)) -%}
+    {%- endfor -%}
+    {%- set sql -%}
+        delete from {{ batch }} as DBT_INTERNAL_SOURCE
+        using {{ target }} as DBT_INTERNAL_DEST
+        where
+            {% for key in keys -%}
+            DBT_INTERNAL_SOURCE.{{ key }} = DBT_INTERNAL_DEST.{{ key }}
+            and {% endfor -%}
+            (
+                {%- for column in quoted -%}
+                DBT_INTERNAL_SOURCE.{{ column }}{{ ', ' if not loop.last }}
+                {%- endfor -%}
+            ) is not distinct from (
+                {%- for column in quoted -%}
+                DBT_INTERNAL_DEST.{{ column }}{{ ', ' if not loop.last }}
+                {%- endfor -%}
+            )
+            {%- for predicate in predicates %}
+            and {{ predicate }}
+            {%- endfor -%};
+    {% endset -%}
+    {{ return(sql) }}
 {%- endmacro %}
