@@ -40,6 +40,13 @@ polls as not materialized (
 
 ),
 
+-- the same polls, indexed by (video_id, captured_at)
+deltaed_polls as not materialized (
+
+    select * from {{ ref('int_video_metrics_deltaed') }}
+
+),
+
 {% if is_incremental() %}
 
 recorded as (
@@ -96,10 +103,10 @@ final as (
     cross join high_water
     cross join lateral (
         select
-            min(polls.captured_at) as first_captured_at,
-            max(polls.captured_at) as last_captured_at
-        from polls
-        where polls.video_id = changed.video_id
+            min(deltaed_polls.captured_at) as first_captured_at,
+            max(deltaed_polls.captured_at) as last_captured_at
+        from deltaed_polls
+        where deltaed_polls.video_id = changed.video_id
     ) as poll_range
 
 )

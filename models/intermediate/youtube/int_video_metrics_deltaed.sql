@@ -7,6 +7,11 @@
     later of its own and its previous poll's ingested_at): the downstream fact
     loads by it, so a poll whose delta a late poll changed is reloaded too, and
     a re-run without new rows leaves every value as it was.
+
+    In an incremental run only the new polls are read from staging (by
+    ingested_at); the polls already loaded, and each video's poll before its
+    earliest new one, are read from this model's own rows, which hold every
+    staged poll's values through its (video_id, captured_at) index.
 #}
 {{
     config(
@@ -23,6 +28,11 @@
 
 {% set counters = ['views', 'likes', 'dislikes', 'comments', 'shares', 'watch_time_minutes',
                    'impressions', 'subscribers_gained', 'subscribers_lost', 'estimated_revenue_cents'] %}
+{#- the columns of a staged poll, in staging's order -#}
+{% set poll_columns = ['video_id', 'captured_at', 'views', 'likes', 'dislikes', 'comments', 'shares',
+                       'watch_time_minutes', 'average_view_duration_seconds', 'impressions',
+                       'click_through_rate', 'subscribers_gained', 'subscribers_lost',
+                       'estimated_revenue_cents', 'ingested_at'] %}
 
 with
 
@@ -34,25 +44,53 @@ polls as not materialized (
 
 {% if is_incremental() %}
 
+batch as (
+
+    select *
+    from polls
+    where ingested_at >= {{ incremental_watermark('changed_at') }}
+
+),
+
+loaded as not materialized (
+
+    select
+        {{ poll_columns | join(',\n        ') }}
+    from {{ this }}
+
+),
+
 affected_videos as (
 
     select
         video_id,
         min(captured_at) as from_captured_at
-    from polls
-    where ingested_at >= {{ incremental_watermark('changed_at') }}
+    from batch
     group by video_id
 
 ),
 
+-- each affected video's polls from its earliest new one on: the new ones
+-- from staging, the others as loaded (a re-delivered poll's new values win)
 recomputed as (
 
-    select polls.*
-    from polls
+    select
+        {{ poll_columns | join(',\n        ') }}
+    from batch
+    union all
+    select loaded.*
+    from loaded
     inner join affected_videos
         on
-            polls.video_id = affected_videos.video_id
-            and polls.captured_at >= affected_videos.from_captured_at
+            loaded.video_id = affected_videos.video_id
+            and loaded.captured_at >= affected_videos.from_captured_at
+    where not exists (
+        select 1
+        from batch
+        where
+            batch.video_id = loaded.video_id
+            and batch.captured_at = loaded.captured_at
+    )
 
 ),
 
@@ -61,12 +99,12 @@ previous_poll as (
     select previous.*
     from affected_videos
     cross join lateral (
-        select polls.*
-        from polls
+        select loaded.*
+        from loaded
         where
-            polls.video_id = affected_videos.video_id
-            and polls.captured_at < affected_videos.from_captured_at
-        order by polls.captured_at desc
+            loaded.video_id = affected_videos.video_id
+            and loaded.captured_at < affected_videos.from_captured_at
+        order by loaded.captured_at desc
         limit 1
     ) as previous
 

@@ -10,6 +10,12 @@
     quarantine_video_metrics lists them. The unknown-video rule looks the
     batch's video_ids up in raw.videos (by primary key): the one join in
     staging, because "is this video known" is a fact about the source.
+
+    The unique index leads with captured_at: a batch's polls are recent, so
+    their index entries go to the few pages at its end. Led by video_id, the
+    daily poll of every older video (~26 k polls at scale 1) wrote into one
+    index page per video, pages no refresh had read since the day before.
+    Reads of a video's polls in captured order use int_video_metrics_deltaed.
 #}
 {{
     config(
@@ -18,7 +24,7 @@
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
         indexes=[
-            {'columns': ['video_id', 'captured_at'], 'unique': true},
+            {'columns': ['captured_at', 'video_id'], 'unique': true},
             {'columns': ['ingested_at']},
         ],
     )
