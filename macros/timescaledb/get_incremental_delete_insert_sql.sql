@@ -27,6 +27,9 @@
     videos (~26 k polls at scale 1) was rewritten by three refreshes in a
     row at every level of the poll path. The target ends as the plain
     delete+insert would leave it; only the writes of unchanged rows go.
+    Every column's type needs an equality operator (jsonb has one, json
+    does not: an incremental model with a json column fails with
+    PostgreSQL's "operator does not exist: json = json").
 #}
 {% macro postgres__get_incremental_delete_insert_sql(arg_dict) -%}
     {%- set predicates = [] + (arg_dict['incremental_predicates'] or []) -%}
