@@ -86,10 +86,9 @@
     {%- if not keys -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set columns = dest_columns | map(attribute='name') | list -%}
     {%- set quoted = [] -%}
-    {%- for column in columns -%}
-        {%- do quoted.append(adapter.quote(column)) -%}
+    {%- for column in dest_columns -%}
+        {%- do quoted.append(adapter.quote(column.name)) -%}
     {%- endfor -%}
     {%- set sql -%}
         delete from {{ batch }} as DBT_INTERNAL_SOURCE
