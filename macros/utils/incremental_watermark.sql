@@ -23,8 +23,8 @@
             end
         from {{ relation }}
     {%- endset -%}
-    {%- if execute and relation is string -%}
-        {#- A unit test: `this` and refs name CTEs of the test's query, which cannot be queried on their own. -#}
+    {%- if execute and (relation is string or relation.is_cte) -%}
+        {#- A unit test: `this` (a string) and refs (relations of type cte) name CTEs of the test's query, which cannot be queried on their own. -#}
         cast(({{ query }}) as timestamptz)
     {%- elif execute -%}
         {%- set value = run_query(query).columns[0].values()[0] -%}
@@ -52,8 +52,8 @@
     {%- set query -%}
         select cast(min({{ expression }}) as text) from {{ relation }} where {{ where }}
     {%- endset -%}
-    {%- if relation is string -%}
-        {#- A unit test (see incremental_watermark). -#}
+    {%- if relation is string or relation.is_cte -%}
+        {#- A unit test, or an ephemeral model (see incremental_watermark). -#}
         {{ return("coalesce(cast((" ~ query ~ ") as timestamptz), cast('infinity' as timestamptz))") }}
     {%- endif -%}
     {%- set value = run_query(query).columns[0].values()[0] -%}

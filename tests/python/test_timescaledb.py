@@ -82,7 +82,7 @@ def hypertables(conn) -> dict[str, dict[str, object]]:
             select h.hypertable_name, d.time_interval, h.num_chunks, h.compression_enabled
             from timescaledb_information.hypertables as h
             join timescaledb_information.dimensions as d using (hypertable_schema, hypertable_name)
-            where h.hypertable_schema = 'analytics'
+            where h.hypertable_schema in ('analytics', 'intermediate')
             """
         )
         return {
@@ -113,6 +113,10 @@ def test_facts_are_hypertables_with_the_configured_interval(test_stack: StackHan
     assert tables["fact_video_performance"]["interval"] == timedelta(days=1)
     assert tables["fact_costs"]["interval"] == timedelta(days=7)
     assert tables["fact_video_performance"]["chunks"] >= 4
+    # the polls' deltas, in chunks like the performance fact's, neither compressed nor dropped
+    assert tables["int_video_metrics_deltaed"]["interval"] == timedelta(days=1)
+    assert tables["int_video_metrics_deltaed"]["chunks"] >= 4
+    assert not tables["int_video_metrics_deltaed"]["compression"]
 
 
 def test_apache_license_warns_once_per_model_and_makes_no_tsl_call(tsdb_db) -> None:

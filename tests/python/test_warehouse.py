@@ -179,6 +179,7 @@ def test_append_adds_exactly_the_new_polls(test_stack: StackHandle, incremental_
             " from analytics.fact_video_performance"
         )
         incremental_digest = cur.fetchone()[0]
+        incremental_deltaed = table_digest(cur, "intermediate", "int_video_metrics_deltaed")
     incremental_aggregates = checksums(conn, AGGREGATES)
     incremental_quota = quota_digests(conn)
     conn.close()
@@ -195,6 +196,8 @@ def test_append_adds_exactly_the_new_polls(test_stack: StackHandle, incremental_
             " from analytics.fact_video_performance"
         )
         assert cur.fetchone()[0] == incremental_digest
+        # Every deltaed poll (deltas, previous poll, changed_at) as a rebuild computes it.
+        assert table_digest(cur, "intermediate", "int_video_metrics_deltaed") == incremental_deltaed
     assert checksums(conn, AGGREGATES) == incremental_aggregates
     # The per-day API quota totals kept incrementally, and the mart read from them.
     assert quota_digests(conn) == incremental_quota
@@ -373,8 +376,12 @@ def test_full_loads_of_incremental_models_are_analyzed(test_stack: StackHandle, 
             from timescaledb_information.chunks as ch
             join pg_stat_user_tables as s
                 on s.schemaname = ch.chunk_schema and s.relname = ch.chunk_name
-            where ch.hypertable_schema = 'analytics'
-              and ch.hypertable_name in ('fact_video_performance', 'fact_video_hourly')
+            where (ch.hypertable_schema, ch.hypertable_name) in (
+                ('analytics', 'fact_video_performance'),
+                ('analytics', 'fact_video_hourly'),
+                ('analytics', 'fact_video_daily'),
+                ('intermediate', 'int_video_metrics_deltaed')
+            )
             group by ch.hypertable_name
             """
             if with_timescaledb
@@ -384,7 +391,12 @@ def test_full_loads_of_incremental_models_are_analyzed(test_stack: StackHandle, 
     conn.close()
     assert len(tables) == 4 and all(tables.values()), tables
     if with_timescaledb:
-        assert set(chunks) == {"fact_video_performance", "fact_video_hourly"}, chunks
+        assert set(chunks) == {
+            "fact_video_performance",
+            "fact_video_hourly",
+            "fact_video_daily",
+            "int_video_metrics_deltaed",
+        }, chunks
     assert all(analyzed for analyzed, _ in chunks.values()), chunks
 
 

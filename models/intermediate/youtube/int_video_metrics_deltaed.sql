@@ -11,7 +11,21 @@
     In an incremental run only the new polls are read from staging (by
     ingested_at); the polls already loaded, and each video's poll before its
     earliest new one, are read from this model's own rows, which hold every
-    staged poll's values through its (video_id, captured_at) index.
+    staged poll's values.
+
+    With TimescaleDB the model is a hypertable by captured_at, in chunks of
+    `performance_chunk_interval` like fact_video_performance (no compression,
+    no retention: every poll is some later poll's predecessor). Its
+    (video_id, captured_at) index is then one small index per chunk: the
+    daily poll of every older video writes into the newest chunk's index and
+    finds each video's previous poll (a day earlier) in the chunk before,
+    instead of touching one page per video of an index over every poll.
+    The reads of its own rows are bounded below by literals, so that the
+    planner excludes the older chunks once: the loaded polls a batch
+    recomputes are at or after its earliest captured_at, and each video's
+    previous poll is looked for first in the `recent_days` before that; a
+    video with no poll there (its first poll, or polls more than
+    `recent_days` apart) looks further back.
 #}
 {{
     config(
@@ -19,6 +33,12 @@
         unique_key=['video_id', 'captured_at'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        meta={
+            'timescaledb': {
+                'time_column': 'captured_at',
+                'chunk_interval': var('performance_chunk_interval', '1 day'),
+            },
+        },
         indexes=[
             {'columns': ['video_id', 'captured_at'], 'unique': true},
             {'columns': ['changed_at']},
@@ -44,11 +64,20 @@ polls as not materialized (
 
 {% if is_incremental() %}
 
+{#- Videos are polled at least daily: a video's previous poll is nearly always within recent_days of its new one. -#}
+{% set recent_days = 2 %}
+{% set watermark = incremental_watermark('changed_at') %}
+{% set batch_where = 'ingested_at >= ' ~ watermark %}
+{% set batch_from = smallest_timestamp('captured_at', ref('stg_youtube__video_metrics'), batch_where) %}
+{% set recent_from = smallest_timestamp(
+    "captured_at - interval '" ~ recent_days ~ " days'", ref('stg_youtube__video_metrics'), batch_where
+) %}
+
 batch as (
 
     select *
     from polls
-    where ingested_at >= {{ incremental_watermark('changed_at') }}
+    where ingested_at >= {{ watermark }}
 
 ),
 
@@ -70,6 +99,16 @@ affected_videos as (
 
 ),
 
+-- the loaded polls from the batch's earliest on (a few minutes' worth,
+-- unless a poll arrived late), joined by hash rather than probed per video
+loaded_since_batch as materialized (
+
+    select *
+    from loaded
+    where captured_at >= {{ batch_from }}
+
+),
+
 -- each affected video's polls from its earliest new one on: the new ones
 -- from staging, the others as loaded (a re-delivered poll's new values win)
 recomputed as (
@@ -78,23 +117,26 @@ recomputed as (
         {{ poll_columns | join(',\n        ') }}
     from batch
     union all
-    select loaded.*
-    from loaded
+    select loaded_since_batch.*
+    from loaded_since_batch
     inner join affected_videos
         on
-            loaded.video_id = affected_videos.video_id
-            and loaded.captured_at >= affected_videos.from_captured_at
+            loaded_since_batch.video_id = affected_videos.video_id
+            and loaded_since_batch.captured_at >= affected_videos.from_captured_at
     where not exists (
         select 1
         from batch
         where
-            batch.video_id = loaded.video_id
-            and batch.captured_at = loaded.captured_at
+            batch.video_id = loaded_since_batch.video_id
+            and batch.captured_at = loaded_since_batch.captured_at
     )
 
 ),
 
-previous_poll as (
+-- each affected video's loaded poll just before its earliest new one:
+-- looked for in the recent window, then (for the videos without one there)
+-- before it
+recent_previous_poll as (
 
     select previous.*
     from affected_videos
@@ -104,9 +146,46 @@ previous_poll as (
         where
             loaded.video_id = affected_videos.video_id
             and loaded.captured_at < affected_videos.from_captured_at
+            and loaded.captured_at >= {{ recent_from }}
         order by loaded.captured_at desc
         limit 1
     ) as previous
+
+),
+
+videos_without_recent_poll as (
+
+    select affected_videos.*
+    from affected_videos
+    where not exists (
+        select 1
+        from recent_previous_poll
+        where recent_previous_poll.video_id = affected_videos.video_id
+    )
+
+),
+
+older_previous_poll as (
+
+    select previous.*
+    from videos_without_recent_poll
+    cross join lateral (
+        select loaded.*
+        from loaded
+        where
+            loaded.video_id = videos_without_recent_poll.video_id
+            and loaded.captured_at < {{ recent_from }}
+        order by loaded.captured_at desc
+        limit 1
+    ) as previous
+
+),
+
+previous_poll as (
+
+    select * from recent_previous_poll
+    union all
+    select * from older_previous_poll
 
 ),
 

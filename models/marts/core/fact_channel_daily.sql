@@ -135,8 +135,9 @@ touched_range as (
 {% endif %}
 
 -- The poll sums of a (channel, day) are those of its videos' days; when
--- incremental, only for the touched pairs, through fact_video_daily's
--- (channel_id, activity_date) index.
+-- incremental, only for the touched pairs, read within the touched dates
+-- (on the fact_video_daily hypertable, its chunks outside them are skipped
+-- once, when the statement starts).
 performance_daily as (
 
     select
@@ -151,10 +152,14 @@ performance_daily as (
         max(video_days.performance_changed_at) as performance_changed_at
     from video_days
     {% if is_incremental() %}
+    cross join touched_range
     inner join touched_days
         on
             video_days.channel_id = touched_days.channel_id
             and video_days.activity_date = touched_days.activity_date
+    where
+        video_days.activity_date >= touched_range.first_date
+        and video_days.activity_date <= touched_range.last_date
     {% endif %}
     group by video_days.channel_id, video_days.activity_date
 

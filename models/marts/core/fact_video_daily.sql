@@ -10,6 +10,11 @@
     watermark are summed again from their hours; a pre-hook deletes the days
     of videos deleted since, and the days of a restored video are summed again
     (int_video_deletions_detected).
+    With TimescaleDB a hypertable by activity_date in 7-day chunks (no
+    compression, no retention: a video-day is kept like the money it
+    explains). The day's poll of every older video then adds a row per video
+    to the newest chunk's small (video_id, activity_date) index, not to one
+    page per video of an index over every video-day.
 #}
 {{
     config(
@@ -18,6 +23,12 @@
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
         pre_hook="{{ delete_rows_of_deleted_videos('performance_changed_at') }}",
+        meta={
+            'timescaledb': {
+                'time_column': 'activity_date',
+                'chunk_interval': '7 days',
+            },
+        },
         indexes=[
             {'columns': ['video_id', 'activity_date'], 'unique': true},
             {'columns': ['activity_date']},
