@@ -99,16 +99,6 @@ affected_videos as (
 
 ),
 
--- the loaded polls from the batch's earliest on (a few minutes' worth,
--- unless a poll arrived late), joined by hash rather than probed per video
-loaded_since_batch as materialized (
-
-    select *
-    from loaded
-    where captured_at >= {{ batch_from }}
-
-),
-
 -- each affected video's polls from its earliest new one on: the new ones
 -- from staging, the others as loaded (a re-delivered poll's new values win)
 recomputed as (
@@ -117,19 +107,21 @@ recomputed as (
         {{ poll_columns | join(',\n        ') }}
     from batch
     union all
-    select loaded_since_batch.*
-    from loaded_since_batch
+    select loaded.*
+    from loaded
     inner join affected_videos
         on
-            loaded_since_batch.video_id = affected_videos.video_id
-            and loaded_since_batch.captured_at >= affected_videos.from_captured_at
-    where not exists (
-        select 1
-        from batch
-        where
-            batch.video_id = loaded_since_batch.video_id
-            and batch.captured_at = loaded_since_batch.captured_at
-    )
+            loaded.video_id = affected_videos.video_id
+            and loaded.captured_at >= affected_videos.from_captured_at
+    where
+        loaded.captured_at >= {{ batch_from }}
+        and not exists (
+            select 1
+            from batch
+            where
+                batch.video_id = loaded.video_id
+                and batch.captured_at = loaded.captured_at
+        )
 
 ),
 
