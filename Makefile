@@ -10,11 +10,13 @@ BENCH_DAYS  ?= 90
 BENCH_RUNS  ?= 3
 BENCH_ARGS  ?=
 
-.PHONY: help install timescaledb demo test lint pytest clean down bench
+.PHONY: help install timescaledb demo test test-fast test-shuffled lint pytest clean down bench
 
 help:
 	@echo "make demo         local stack + small dataset + dbt build + summary"
 	@echo "make test         ruff, pytest (throwaway stack: stack, generator, sqlfluff lint, dbt build)"
+	@echo "make test-fast    ruff and the tests that need no PostgreSQL or Redis (pytest -m 'not stack')"
+	@echo "make test-shuffled  pytest in a random order (SEED=n replays one; the seed is printed)"
 	@echo "make timescaledb  build and install TimescaleDB (Apache-2) for PostgreSQL 15 if missing"
 	@echo "make lint         ruff + sqlfluff against the local stack"
 	@echo "make bench        benchmarks on a throwaway stack (scale 1, 90 days, 3 runs: over an hour);"
@@ -41,6 +43,17 @@ test: install timescaledb
 	$(BIN)/ruff check ytempire_ops tests scripts benchmarks
 	$(BIN)/ruff format --check ytempire_ops tests scripts benchmarks
 	$(BIN)/python -m pytest
+
+# The tier without the stack: what can be checked in a couple of minutes (pytest markers, conftest.py).
+test-fast: install
+	$(BIN)/ruff check ytempire_ops tests scripts benchmarks
+	$(BIN)/ruff format --check ytempire_ops tests scripts benchmarks
+	$(BIN)/python -m pytest -m "not stack"
+
+# The same suite in a random order: no test depends on what another left behind.
+SEED ?= random
+test-shuffled: install timescaledb
+	$(BIN)/python -m pytest -p randomly --randomly-seed=$(SEED) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check ytempire_ops tests scripts benchmarks

@@ -12,12 +12,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg2
+import psycopg2.errors
 import pytest
 from psycopg2 import sql
 
@@ -90,6 +92,60 @@ def test_stack() -> Iterator[StackHandle]:
 def new_database(test_stack: StackHandle, prefix: str = "t") -> tuple[str, dict[str, object]]:
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     return name, stack.create_database(test_stack.state, name)
+
+
+def clone_database(test_stack: StackHandle, source: str, prefix: str = "copy") -> str:
+    """A copy of a built database (CREATE DATABASE ... TEMPLATE), for a test that changes what it holds.
+
+    A module's tests share one built database; the ones that change it (append data, drop chunks)
+    work on a copy, so every test sees the same database whatever order the tests run in. Copying a
+    small warehouse takes a second, building one minutes. The template must have no other session:
+    those left by dbt and the CLI have ended; TimescaleDB's background worker is ended and retried.
+    """
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    conn = psycopg2.connect(**stack.superuser_kwargs(test_stack.state))
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            for attempt in range(50):
+                cur.execute(
+                    "select pg_terminate_backend(pid) from pg_stat_activity"
+                    " where datname = %s and pid <> pg_backend_pid()",
+                    (source,),
+                )
+                try:
+                    cur.execute(
+                        sql.SQL("create database {} template {} owner {}").format(
+                            sql.Identifier(name), sql.Identifier(source), sql.Identifier(stack.BUILDER)
+                        )
+                    )
+                    break
+                except psycopg2.errors.ObjectInUse:
+                    if attempt == 49:
+                        raise
+                    time.sleep(0.1)
+    finally:
+        conn.close()
+    return name
+
+
+# Fixtures that start PostgreSQL and Redis: the session's stack, and a spare state directory that a
+# test starts a stack of its own in. A test that starts one without them is marked `stack` itself.
+STACK_FIXTURES = frozenset({"test_stack", "spare_home"})
+
+
+def _uses_the_stack(item: pytest.Item) -> bool:
+    return not STACK_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tiers: a test that needs the throwaway stack (directly or through a fixture) is marked `stack`.
+
+    `make test-fast` runs `-m "not stack"`: everything that needs no PostgreSQL or Redis.
+    """
+    for item in items:
+        if _uses_the_stack(item):
+            item.add_marker(pytest.mark.stack)
 
 
 @pytest.fixture

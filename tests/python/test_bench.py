@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench.py"
 sys.path.insert(0, str(BENCH.parent))
 
@@ -31,6 +33,7 @@ def test_write_doc_replaces_its_own_section_and_keeps_the_rest(tmp_path: Path) -
     )
 
 
+@pytest.mark.stack
 def test_every_part_runs_and_writes_results_and_doc(tmp_path: Path) -> None:
     results, doc = tmp_path / "smoke.json", tmp_path / "benchmarks.md"
     ran = subprocess.run(

@@ -12,12 +12,14 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 import redis
 from conftest import PROJECT_DIR, run_cli
 
 from ytempire_ops import stack
 
 
+@pytest.mark.stack
 def test_demo_builds_refreshes_and_prints_the_overview_from_redis() -> None:
     # The "ytempire-test-" prefix and owner.pid let conftest remove it if this session is killed.
     home = Path(tempfile.mkdtemp(prefix="ytempire-test-demo-"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from conftest import AS_OF, StackHandle, new_database, run_cli, run_dbt
+from conftest import AS_OF, StackHandle, clone_database, new_database, run_cli, run_dbt
 
 from ytempire_ops.config import Settings
 from ytempire_ops.refresh import project_as_of, retention_due
@@ -168,7 +168,7 @@ def test_changed_chunk_interval_takes_effect(test_stack: StackHandle, tsdb_db) -
 
 
 def test_refresh_calls_the_retention_macro_only_when_a_chunk_is_due(tsdb_db) -> None:
-    """refresh's check before `timescaledb_enforce_retention` (runs before the test that drops chunks)."""
+    """refresh's check before `timescaledb_enforce_retention`."""
     _, env = tsdb_db
     settings = Settings(
         pg_host=env["YTEMPIRE_PG_HOST"],
@@ -216,7 +216,9 @@ def test_an_as_of_var_in_the_project_leaves_retention_to_the_macro(
 def test_drop_chunks_retention_keeps_rows_newer_than_the_horizon_chunk(
     test_stack: StackHandle, tsdb_db
 ) -> None:
-    dbname, env = tsdb_db
+    # A copy: the chunks it drops stay in tsdb_db for the other tests, whatever order they run in.
+    dbname = clone_database(test_stack, tsdb_db[0], "retention")
+    env = test_stack.db_env(dbname)
     # A horizon 1.5 days before AS_OF: as_of moved so that as_of - 90 days lands there.
     horizon = datetime.fromisoformat(AS_OF) - timedelta(days=1, hours=12)
     shifted_as_of = horizon + timedelta(days=90)

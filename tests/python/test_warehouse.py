@@ -10,6 +10,7 @@ from conftest import (
     AS_OF,
     StackHandle,
     Warehouse,
+    clone_database,
     duplicate_grain_rows,
     new_database,
     run_cli,
@@ -146,7 +147,9 @@ def test_rerun_without_new_raw_rows_rewrites_no_row(
 
 
 def test_append_adds_exactly_the_new_polls(test_stack: StackHandle, incremental_db) -> None:
-    dbname, env = incremental_db
+    # A copy: the other tests of incremental_db see it as built, whatever order they run in.
+    dbname = clone_database(test_stack, incremental_db[0], "append")
+    env = test_stack.db_env(dbname)
     conn = test_stack.connect(dbname)
     expected_keys_sql = """
         select count(*) from (
