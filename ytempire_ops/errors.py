@@ -31,7 +31,10 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
     (EXIT_OK, "success"),
     (EXIT_FAILED, "a step failed; its name and the error are on stderr (a traceback only with `--debug`)"),
     (EXIT_USAGE, "bad usage (unknown option, bad value)"),
-    (EXIT_REDIS_UNAVAILABLE, "the database work succeeded but Redis was unreachable (the database work is kept)"),
+    (
+        EXIT_REDIS_UNAVAILABLE,
+        "the database work succeeded but Redis was unreachable (the database work is kept)",
+    ),
     (EXIT_SKIPPED_LOCKED, "skipped: another refresh holds the lock"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
 )
