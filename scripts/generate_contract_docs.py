@@ -21,6 +21,7 @@ everything outside the markers is hand-written and kept. Usage:
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import sys
 import typing
@@ -36,7 +37,6 @@ COMMAND = "python scripts/generate_contract_docs.py"
 # Files that may hold generated blocks.
 DOC_FILES = (
     "README.md",
-    "docs/contract/README.md",
     "docs/contract/raw_tables.md",
     "docs/contract/warehouse.md",
     "docs/contract/business_rules.md",
@@ -57,6 +57,16 @@ ACCEPTED_VALUE_COLUMNS: dict[str, tuple[str, str]] = {
 }
 # Default schema and materialization of each model folder (dbt_project.yml `models:`).
 MART_SCHEMA = "analytics"
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_yaml(path: str, mtime_ns: int) -> Any:
+    return yaml.safe_load(Path(path).read_text()) or {}
+
+
+def _yaml(path: Path) -> Any:
+    """A YAML file's content, parsed once per version of the file."""
+    return _parse_yaml(str(path), path.stat().st_mtime_ns)
 
 
 def _cell(text: object) -> str:
@@ -124,7 +134,7 @@ def sources() -> dict[str, dict[str, Any]]:
     """Raw table -> its source entry (plus `source`: the source's name) from the sources YAML."""
     out = {}
     for path in sorted((PROJECT_DIR / "models").rglob("*.yml")):
-        doc = yaml.safe_load(path.read_text()) or {}
+        doc = _yaml(path)
         for source in doc.get("sources") or []:
             for table in source.get("tables") or []:
                 out[table["name"]] = {**table, "source": source["name"]}
@@ -177,14 +187,14 @@ def render_raw_tables() -> str:
 
 
 def _project_config() -> dict[str, Any]:
-    return yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+    return _yaml(PROJECT_DIR / "dbt_project.yml")
 
 
 def _models() -> list[tuple[Path, dict[str, Any]]]:
     """(yml path, model entry) for every model documented under models/."""
     out = []
     for path in sorted((PROJECT_DIR / "models").rglob("*.yml")):
-        doc = yaml.safe_load(path.read_text()) or {}
+        doc = _yaml(path)
         out += [(path, model) for model in doc.get("models") or []]
     return out
 
@@ -261,7 +271,7 @@ def render_schemas() -> str:
     for rel in relations():
         by_schema.setdefault(rel.schema, []).append(rel)
     rows = [(f"`{schema}`", len(rels), ", ".join(r.name for r in rels)) for schema, rels in by_schema.items()]
-    snapshots = yaml.safe_load((PROJECT_DIR / "snapshots" / "_snapshots.yml").read_text()) or {}
+    snapshots = _yaml(PROJECT_DIR / "snapshots" / "_snapshots.yml")
     names = [s["name"] for s in snapshots.get("snapshots") or []]
     rows.append(("`snapshots`", len(names), ", ".join(names)))
     return _table(("schema", "relations", "names"), rows)
@@ -297,7 +307,7 @@ def render_working_layers() -> str:
 def render_exposures() -> str:
     rows = []
     for path in sorted((PROJECT_DIR / "models").rglob("*.yml")):
-        doc = yaml.safe_load(path.read_text()) or {}
+        doc = _yaml(path)
         for exposure in doc.get("exposures") or []:
             refs = re.findall(r"ref\(['\"](\w+)['\"]\)", " ".join(exposure.get("depends_on") or []))
             rows.append((exposure["name"], exposure.get("type", ""), ", ".join(refs)))
@@ -332,7 +342,7 @@ def dbt_vars() -> list[tuple[str, str, str]]:
 
 
 def render_vars() -> str:
-    values = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+    values = _yaml(PROJECT_DIR / "dbt_project.yml")["vars"]
     rows = []
     for name, _, comment in dbt_vars():
         value = values[name]
