@@ -287,10 +287,7 @@ def render_relations() -> str:
         out.append(f"### {rel.schema}.{rel.name}\n")
         out.append(f"{rel.description}\n")
         out.append(f"**Grain:** {rel.grain or 'not stated'} ({'; '.join(facts)})\n")
-        rows = [
-            (c["name"], c.get("data_type", ""), _first_sentence(str(c.get("description", ""))))
-            for c in rel.columns
-        ]
+        rows = [(c["name"], c.get("data_type", ""), str(c.get("description", ""))) for c in rel.columns]
         out.append(_table(("column", "type", "meaning"), rows))
     return "\n".join(out)
 
