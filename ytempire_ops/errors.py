@@ -18,10 +18,23 @@ def first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-# Exit codes of the CLI (README, "Cron"). 2 is Typer's own for bad usage.
+# Exit codes of the CLI. 2 is Typer's own for bad usage. EXIT_CODES is the
+# documented table (docs/contract/cli.md and README are generated from it).
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_REDIS_UNAVAILABLE = 3
 EXIT_SKIPPED_LOCKED = 75
 EXIT_INTERRUPTED = 130
+
+EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (EXIT_OK, "success"),
+    (EXIT_FAILED, "a step failed; its name and the error are on stderr (a traceback only with `--debug`)"),
+    (EXIT_USAGE, "bad usage (unknown option, bad value)"),
+    (
+        EXIT_REDIS_UNAVAILABLE,
+        "the database work succeeded but Redis was unreachable (the database work is kept)",
+    ),
+    (EXIT_SKIPPED_LOCKED, "skipped: another refresh holds the lock"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
+)

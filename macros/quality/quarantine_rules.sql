@@ -12,7 +12,7 @@
     lookup of raw.videos (video_id only), null when the video is unknown.
 #}
 
-{# The values the marts classify by (../shared/spec/raw_contract.md); anything else is 'unknown_value'. #}
+{# The values the marts classify by (docs/contract/raw_tables.md); anything else is 'unknown_value'. #}
 {% macro dq_accepted_values(name) -%}
     {%- set values = {
         'video_status': ['draft', 'generating', 'processing', 'scheduled', 'published', 'failed', 'archived'],

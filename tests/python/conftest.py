@@ -26,7 +26,6 @@ from psycopg2 import sql
 from ytempire_ops import stack
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-SHARED_DIR = PROJECT_DIR.parent / "shared"
 # A fixed as-of instant keeps every test's data and windows reproducible.
 AS_OF = "2026-11-20T12:00:00+00:00"
 

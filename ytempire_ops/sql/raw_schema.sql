@@ -1,4 +1,4 @@
--- The raw source tables, exactly as ../shared/spec/raw_contract.md defines them.
+-- The raw source tables the project reads; docs/contract/raw_tables.md is generated from this file.
 -- {schema} is replaced by the quoted raw schema name before execution.
 create schema if not exists {schema};
 
