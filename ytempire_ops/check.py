@@ -7,52 +7,50 @@ mart_alerts, and quarantine counts when the warehouse has a quarantine relation.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from contextlib import closing
 from typing import Any
 
-import psycopg2
 from psycopg2 import sql
 
 from ytempire_ops.config import Settings
 from ytempire_ops.dbt_ops import invoke
+from ytempire_ops.findings import Finding, Level, Report
 
-OK, WARN, ERROR = "ok", "warn", "error"
-LEVELS = {OK: 0, WARN: 1, ERROR: 2}
-
-
-@dataclass
-class Item:
-    section: str
-    name: str
-    level: str
-    detail: str
+OK, WARN, ERROR = Level.OK, Level.WARN, Level.ERROR
 
 
-@dataclass
-class CheckReport:
-    items: list[Item] = field(default_factory=list)
+class CheckReport(Report):
+    """The checklist: its rows are findings with a section; JSON {"level", "items": [...]}."""
 
     @property
-    def level(self) -> str:
-        return max((item.level for item in self.items), key=LEVELS.__getitem__, default=OK)
+    def items(self) -> list[Finding]:
+        return self.findings
+
+    def item(self, section: str, name: str, level: Level, detail: str) -> Finding:
+        """Add one row of the checklist."""
+        return self.add(name, level, detail, section=section)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"level": self.level, "items": [asdict(item) for item in self.items]}
+        return {
+            "level": self.level.word,
+            "items": [
+                {"section": f.section, "name": f.name, "level": f.level.word, "detail": f.detail}
+                for f in self.items
+            ],
+        }
 
 
 def check_freshness(settings: Settings, report: CheckReport) -> None:
     summary = invoke(["source", "freshness"], settings, ["--log-level", "none"])
     summary.nodes = [node for node in summary.nodes if node.resource_type == "source"]
     if not summary.nodes:
-        report.items.append(Item("freshness", "dbt source freshness", ERROR, summary.error or "no result"))
+        report.item("freshness", "dbt source freshness", ERROR, summary.error or "no result")
         return
     for node in summary.nodes:
         status = node.status
         level = OK if status == "pass" else WARN if status == "warn" else ERROR
         detail = status if status in {"pass", "warn", "error"} else f"{status}: {node.message or ''}".strip()
-        report.items.append(
-            Item("freshness", node.unique_id.removeprefix("source.ytempire_analytics."), level, detail)
-        )
+        report.item("freshness", node.unique_id.removeprefix("source.ytempire_analytics."), level, detail)
 
 
 def _relation_exists(cur: Any, schema: str, name: str) -> bool:
@@ -62,9 +60,7 @@ def _relation_exists(cur: Any, schema: str, name: str) -> bool:
 
 def check_tests(cur: Any, report: CheckReport) -> None:
     if not _relation_exists(cur, "analytics", "dbt_test_results"):
-        report.items.append(
-            Item("tests", "latest dbt test results", WARN, "no test results yet; run `dbt build`")
-        )
+        report.item("tests", "latest dbt test results", WARN, "no test results yet; run `dbt build`")
         return
     cur.execute(
         """
@@ -90,16 +86,16 @@ def check_tests(cur: Any, report: CheckReport) -> None:
     warning = [name for status, name, _ in rows if status == "warn"]
     level = ERROR if failing else WARN if warning else OK
     summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("pass", "warn", "fail", "error", "skipped"))
-    report.items.append(Item("tests", f"latest run at {finished}", level, summary))
+    report.item("tests", f"latest run at {finished}", level, summary)
     for name in failing:
-        report.items.append(Item("tests", name, ERROR, "failing"))
+        report.item("tests", name, ERROR, "failing")
     for name in warning:
-        report.items.append(Item("tests", name, WARN, "warning"))
+        report.item("tests", name, WARN, "warning")
 
 
 def check_alerts(cur: Any, report: CheckReport) -> None:
     if not _relation_exists(cur, "analytics", "mart_alerts"):
-        report.items.append(Item("alerts", "mart_alerts", WARN, "not built yet; run `dbt build`"))
+        report.item("alerts", "mart_alerts", WARN, "not built yet; run `dbt build`")
         return
     cur.execute(
         """
@@ -110,10 +106,10 @@ def check_alerts(cur: Any, report: CheckReport) -> None:
     )
     rows = cur.fetchall()
     if not rows:
-        report.items.append(Item("alerts", "open alerts", OK, "none"))
+        report.item("alerts", "open alerts", OK, "none")
     for alert_type, severity, entity_type, entity_id, message in rows:
         level = ERROR if severity == "critical" else WARN
-        report.items.append(Item("alerts", f"{alert_type} {entity_type}:{entity_id}", level, message))
+        report.item("alerts", f"{alert_type} {entity_type}:{entity_id}", level, message)
 
 
 def check_quarantine(cur: Any, report: CheckReport) -> None:
@@ -132,22 +128,19 @@ def check_quarantine(cur: Any, report: CheckReport) -> None:
         )
         rows = cur.fetchall()
         if not rows:
-            report.items.append(Item("quarantine", f"{schema}.{name}", OK, "empty"))
+            report.item("quarantine", f"{schema}.{name}", OK, "empty")
         for source_table, reason, count in rows:
-            report.items.append(Item("quarantine", f"{source_table}: {reason}", WARN, f"{count:,} rows"))
+            report.item("quarantine", f"{source_table}: {reason}", WARN, f"{count:,} rows")
 
 
 def run_check(settings: Settings | None = None) -> CheckReport:
     settings = settings or Settings.load()
     report = CheckReport()
-    conn = psycopg2.connect(**settings.pg_kwargs())
-    try:
+    with closing(settings.connect()) as conn:
         conn.set_session(readonly=True, autocommit=True)
         check_freshness(settings, report)
         with conn.cursor() as cur:
             check_tests(cur, report)
             check_alerts(cur, report)
             check_quarantine(cur, report)
-    finally:
-        conn.close()
     return report

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from ytempire_ops import config, errors
 from ytempire_ops.config import Settings
+from ytempire_ops.redact import redact
 
 app = typer.Typer(
     help="Operations CLI of the YTEMPIRE analytics warehouse.",
@@ -36,8 +37,16 @@ STATE: dict[str, bool] = {"debug": False}
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _known_secrets() -> list[str]:
+    """The passwords the configuration carries ([] when it cannot even be read)."""
+    try:
+        return Settings.load().secrets()
+    except Exception:  # redaction must never fail the error it redacts
+        return []
+
+
 def _fail(message: str, code: int = errors.EXIT_FAILED) -> None:
-    err.print(f"error: {message}", markup=False, highlight=False)
+    err.print(f"error: {redact(message, _known_secrets())}", markup=False, highlight=False)
     raise typer.Exit(code)
 
 
@@ -62,13 +71,21 @@ def handled(func: F) -> F:
 
 
 def describe(exc: Exception) -> str:
-    """One sentence for an exception."""
+    """One sentence for an exception, with every password in it replaced by ***."""
+    return redact(_describe(exc), _known_secrets())
+
+
+def _describe(exc: Exception) -> str:
     if isinstance(exc, errors.UserError):
         return str(exc)
     if isinstance(exc, psycopg2.OperationalError):
-        settings = Settings.load()
+        try:
+            settings = Settings.load()
+            where = f" at {settings.pg_host}:{settings.pg_port}"
+        except errors.UserError:
+            where = ""
         first = (str(exc).strip().splitlines() or ["no answer"])[0]
-        return f"cannot reach PostgreSQL at {settings.pg_host}:{settings.pg_port} ({first})."
+        return f"cannot reach PostgreSQL{where} ({first})."
     if isinstance(exc, psycopg2.Error):
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         return f"PostgreSQL error: {first}"
@@ -316,7 +333,8 @@ def _print_build_summary(summary: Any) -> None:
     if slow:
         out.print(f"slowest: {slow}", highlight=False)
     for node in summary.failures():
-        err.print(f"{node.status}: {node.unique_id}: {node.message}", markup=False, highlight=False)
+        message = redact(str(node.message), _known_secrets())
+        err.print(f"{node.status}: {node.unique_id}: {message}", markup=False, highlight=False)
 
 
 @app.command()
@@ -357,7 +375,7 @@ def build(
         _print_build_summary(summary)
     if not summary.success:
         if summary.error and not as_json:
-            err.print(f"error: {summary.error}", markup=False, highlight=False)
+            err.print(f"error: {redact(summary.error, _known_secrets())}", markup=False, highlight=False)
         raise typer.Exit(errors.EXIT_FAILED)
 
 
@@ -412,8 +430,7 @@ def refresh(
                     out.print(f"{'':<20} would run: {view['statement']}", markup=False, highlight=False)
         out.print(f"{'total':<20} {'':<8} {result.seconds:7.2f} s", markup=False, highlight=False)
     if result.exit_code != errors.EXIT_OK:
-        err.print(f"error: {result.error}", markup=False, highlight=False)
-        raise typer.Exit(result.exit_code)
+        _fail(str(result.error), result.exit_code)
 
 
 @app.command()
@@ -461,14 +478,14 @@ def check(as_json: JsonOption = False) -> None:
     if as_json:
         print(json.dumps(report.as_dict(), indent=2, default=str))
     else:
-        table = Table(title=f"ytempire check: {report.level.upper()}")
+        table = Table(title=f"ytempire check: {report.level.word.upper()}")
         for column in ("section", "check", "level", "detail"):
             table.add_column(column)
-        colours = {"ok": "green", "warn": "yellow", "error": "red"}
         for item in report.items:
-            table.add_row(item.section, item.name, f"[{colours[item.level]}]{item.level}[/]", item.detail)
+            level = item.level
+            table.add_row(item.section, item.name, f"[{level.colour}]{level.word}[/]", item.detail)
         out.print(table)
-    if report.level == ERROR:
+    if report.level is ERROR:
         raise typer.Exit(errors.EXIT_FAILED)
 
 
@@ -496,8 +513,8 @@ def doctor(
         print(json.dumps(report.as_dict(), indent=2))
     else:
         for check in report.checks:
-            colour = {"OK": "green", "WARN": "yellow", "FAIL": "red"}[check.level]
-            out.print(f"[{colour}]{check.level:<4}[/{colour}] {check.name}: ", end="")
+            colour, word = check.level.colour, check.level.doctor_word
+            out.print(f"[{colour}]{word:<4}[/{colour}] {check.name}: ", end="")
             out.print(check.detail + (f" -> {check.fix}" if check.fix else ""), markup=False, highlight=False)
     if not report.ok:
         raise typer.Exit(errors.EXIT_FAILED)
@@ -527,8 +544,7 @@ def demo() -> None:
             f"refresh {step.name:<20} {step.status:<8} {step.seconds:7.2f} s", markup=False, highlight=False
         )
     if result.refresh.exit_code != errors.EXIT_OK:
-        err.print(f"error: {result.refresh.error}", markup=False, highlight=False)
-        raise typer.Exit(result.refresh.exit_code)
+        _fail(str(result.refresh.error), result.refresh.exit_code)
     overview = result.overview
     table = Table(title=f"executive overview read back from Redis (as_of {overview.get('as_of')})")
     table.add_column("metric")

@@ -2,29 +2,28 @@
 
 Precedence for every connection value: the documented environment variable, then
 the local stack's state file (written by `ytempire-ops local up`), then a default.
+`Settings` is the one place that builds PostgreSQL connection arguments and Redis
+clients; `read_stack_state` is the one reader of the state file.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
+
+import psycopg2
+import redis
+
+from ytempire_ops.errors import UserError, first_line
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-
-ENV_VARS = {
-    "YTEMPIRE_PG_HOST": "PostgreSQL host (default 127.0.0.1)",
-    "YTEMPIRE_PG_PORT": "PostgreSQL port (default: the local stack's, else 5432)",
-    "YTEMPIRE_PG_USER": "PostgreSQL role that builds the warehouse (default ytempire)",
-    "YTEMPIRE_PG_PASSWORD": "its password (default: the local stack's)",
-    "YTEMPIRE_PG_DBNAME": "database (default ytempire)",
-    "YTEMPIRE_REDIS_URL": "Redis URL (default: the local stack's, else redis://127.0.0.1:6379/0)",
-    "YTEMPIRE_TARGET": "dbt target: local (default), ci or prod",
-    "YTEMPIRE_HOME": "state directory of the local stack (default <project>/.ytempire)",
-    "YTEMPIRE_PROJECT_DIR": "the dbt project directory (default: the checkout holding ytempire_ops)",
-    "DBT_PROFILES_DIR": "directory of profiles.yml (default: the local stack's state directory)",
-}
+STATE_FILE = "stack.json"
+APPLICATION_NAME = "ytempire-ops"
+CONNECT_TIMEOUT_SECONDS = 5
+REDIS_TIMEOUT_SECONDS = 2.0
 
 
 def project_dir() -> Path:
@@ -43,14 +42,39 @@ def stack_home() -> Path:
     return Path(env).resolve() if env else project_dir() / ".ytempire"
 
 
-def read_stack_state(home: Path | None = None) -> dict:
-    path = (home or stack_home()) / "stack.json"
+def read_stack_state(home: Path | None = None) -> dict[str, Any]:
+    """The local stack's state file as a dict; {} when there is none.
+
+    A file that cannot be read or parsed is one sentence, not a traceback.
+    """
+    path = (home or stack_home()) / STATE_FILE
     if not path.exists():
         return {}
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
+        state = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise UserError(f"the stack's state file {path} cannot be read ({first_line(exc)}).") from None
+    return state if isinstance(state, dict) else {}
+
+
+def pg_connect_kwargs(
+    host: str,
+    port: int,
+    user: str,
+    password: str,
+    dbname: str,
+    application_name: str = APPLICATION_NAME,
+) -> dict[str, object]:
+    """Keyword arguments for psycopg2.connect: the one builder of PostgreSQL connection arguments."""
+    return {
+        "host": host,
+        "port": port,
+        "user": user,
+        "password": password,
+        "dbname": dbname,
+        "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "application_name": application_name,
+    }
 
 
 @dataclass
@@ -67,34 +91,83 @@ class Settings:
 
     @classmethod
     def load(cls) -> Settings:
+        """The environment, then the local stack's state file, then the defaults."""
         state = read_stack_state()
         pg = state.get("postgres", {})
-        redis = state.get("redis", {})
+        redis_state = state.get("redis", {})
         env = os.environ
         profiles = env.get("DBT_PROFILES_DIR")
+        port = env.get("YTEMPIRE_PG_PORT") or pg.get("port") or 5432
+        try:
+            pg_port = int(port)
+        except ValueError:
+            raise UserError(f"YTEMPIRE_PG_PORT {port!r} is not a port number.") from None
         return cls(
             pg_host=env.get("YTEMPIRE_PG_HOST") or pg.get("host", "127.0.0.1"),
-            pg_port=int(env.get("YTEMPIRE_PG_PORT") or pg.get("port", 5432)),
+            pg_port=pg_port,
             pg_user=env.get("YTEMPIRE_PG_USER") or pg.get("user", "ytempire"),
             pg_password=env.get("YTEMPIRE_PG_PASSWORD") or pg.get("password", ""),
             pg_dbname=env.get("YTEMPIRE_PG_DBNAME") or pg.get("dbname", "ytempire"),
-            redis_url=env.get("YTEMPIRE_REDIS_URL") or redis.get("url", "redis://127.0.0.1:6379/0"),
+            redis_url=env.get("YTEMPIRE_REDIS_URL") or redis_state.get("url") or "redis://127.0.0.1:6379/0",
             target=env.get("YTEMPIRE_TARGET", "local"),
             project_dir=project_dir(),
             profiles_dir=Path(profiles).resolve() if profiles else stack_home(),
         )
 
-    def pg_kwargs(self) -> dict[str, object]:
-        """Keyword arguments for psycopg2.connect."""
-        return {
-            "host": self.pg_host,
-            "port": self.pg_port,
-            "user": self.pg_user,
-            "password": self.pg_password,
-            "dbname": self.pg_dbname,
-            "connect_timeout": 5,
-            "application_name": "ytempire-ops",
-        }
+    @classmethod
+    def from_state(cls, state: dict[str, Any], home: Path | None = None, superuser: bool = False) -> Settings:
+        """The settings of a local stack's state: its builder role, or with superuser=True its superuser."""
+        pg = state["postgres"]
+        redis_state = state.get("redis") or {}
+        settings = cls(
+            pg_host=pg.get("host", "127.0.0.1"),
+            pg_port=int(pg["port"]),
+            pg_user=pg["user"],
+            pg_password=pg["password"],
+            pg_dbname=pg["dbname"],
+            redis_url=redis_state.get("url") or "redis://127.0.0.1:6379/0",
+            profiles_dir=home or stack_home(),
+        )
+        if superuser:
+            settings = replace(
+                settings, pg_host="127.0.0.1", pg_user="postgres", pg_password=pg["superuser_password"]
+            )
+        return settings
+
+    def pg_kwargs(
+        self, dbname: str | None = None, application_name: str = APPLICATION_NAME
+    ) -> dict[str, object]:
+        """Keyword arguments for psycopg2.connect (to `dbname` instead of the configured database if given)."""
+        return pg_connect_kwargs(
+            self.pg_host,
+            self.pg_port,
+            self.pg_user,
+            self.pg_password,
+            dbname or self.pg_dbname,
+            application_name,
+        )
+
+    def connect(self, dbname: str | None = None, autocommit: bool = False) -> psycopg2.extensions.connection:
+        """A PostgreSQL connection; use it as `with closing(settings.connect()) as conn:`."""
+        conn = psycopg2.connect(**self.pg_kwargs(dbname))
+        if autocommit:
+            conn.autocommit = True
+        return conn
+
+    def redis_client(self, timeout: float = REDIS_TIMEOUT_SECONDS) -> redis.Redis:
+        """A Redis client with explicit timeouts, so an unreachable Redis fails in seconds rather than hangs."""
+        try:
+            return redis.Redis.from_url(
+                self.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout
+            )
+        except ValueError as exc:
+            raise UserError(f"YTEMPIRE_REDIS_URL is not a valid Redis URL ({first_line(exc)}).") from None
+
+    def secrets(self) -> list[str]:
+        """The passwords these settings carry, for redaction."""
+        from ytempire_ops.redact import url_password
+
+        return [value for value in (self.pg_password, url_password(self.redis_url)) if value]
 
     def export_env(self) -> None:
         """Put the resolved values where dbt's env_var() reads them."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from contextlib import closing
 from typing import Any
 
 import psycopg2
@@ -10,40 +10,43 @@ import redis
 
 from ytempire_ops.config import Settings
 from ytempire_ops.errors import UserError, first_line
+from ytempire_ops.findings import Finding, Level, Report
+from ytempire_ops.redact import redact, redact_url
 
-OK, WARN, FAIL = "OK", "WARN", "FAIL"
-
-
-@dataclass
-class Check:
-    name: str
-    level: str
-    detail: str
-    fix: str = ""
+OK, WARN, FAIL = Level.OK, Level.WARN, Level.ERROR
 
 
-@dataclass
-class DoctorReport:
-    checks: list[Check] = field(default_factory=list)
+# The doctor's word for a finding: Check(name, level, detail, fix).
+Check = Finding
+
+
+class DoctorReport(Report):
+    """What the doctor found; JSON {"ok", "checks": [{"name", "level": OK|WARN|FAIL, "detail", "fix"}]}."""
 
     @property
-    def ok(self) -> bool:
-        return all(check.level != FAIL for check in self.checks)
+    def checks(self) -> list[Finding]:
+        return self.findings
 
     def as_dict(self) -> dict[str, object]:
-        return {"ok": self.ok, "checks": [asdict(check) for check in self.checks]}
+        return {
+            "ok": self.ok,
+            "checks": [
+                {"name": f.name, "level": f.level.doctor_word, "detail": f.detail, "fix": f.fix}
+                for f in self.checks
+            ],
+        }
 
 
 def check_postgres(settings: Settings, report: DoctorReport) -> None:
     where = f"{settings.pg_host}:{settings.pg_port}/{settings.pg_dbname} as {settings.pg_user}"
     try:
-        conn = psycopg2.connect(**settings.pg_kwargs())
+        conn = settings.connect(autocommit=True)
     except psycopg2.Error as exc:
         report.checks.append(
             Check(
                 "postgres",
                 FAIL,
-                f"cannot connect to {where}: {first_line(exc)}",
+                f"cannot connect to {where}: {redact(first_line(exc), settings.secrets())}",
                 "Start the local stack with `ytempire-ops local up`, or set YTEMPIRE_PG_* to a reachable server.",
             )
         )
@@ -51,8 +54,7 @@ def check_postgres(settings: Settings, report: DoctorReport) -> None:
             Check("timescaledb", FAIL, "not checked: PostgreSQL is unreachable", "Fix PostgreSQL first.")
         )
         return
-    conn.autocommit = True
-    with conn.cursor() as cur:
+    with closing(conn), conn.cursor() as cur:
         cur.execute("show server_version")
         version = cur.fetchone()[0]
         report.checks.append(Check("postgres", OK, f"PostgreSQL {version} at {where}"))
@@ -83,7 +85,6 @@ def check_postgres(settings: Settings, report: DoctorReport) -> None:
                     )
                 )
             report.checks.extend(hypertable_checks(cur))
-    conn.close()
 
 
 def hypertable_checks(cur: Any) -> list[Check]:
@@ -114,20 +115,21 @@ def hypertable_checks(cur: Any) -> list[Check]:
 
 
 def check_redis(settings: Settings, report: DoctorReport) -> None:
+    shown = redact_url(settings.redis_url)
     try:
-        client = redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
-        version = client.info("server").get("redis_version")
-    except (redis.RedisError, ValueError) as exc:
+        with closing(settings.redis_client()) as client:
+            version = client.info("server").get("redis_version")
+    except (redis.RedisError, UserError) as exc:
         report.checks.append(
             Check(
                 "redis",
                 FAIL,
-                f"cannot reach {settings.redis_url}: {first_line(exc)}",
+                f"cannot reach {shown}: {redact(first_line(exc), settings.secrets())}",
                 "Start the local stack with `ytempire-ops local up`, or set YTEMPIRE_REDIS_URL.",
             )
         )
         return
-    report.checks.append(Check("redis", OK, f"Redis {version} at {settings.redis_url}"))
+    report.checks.append(Check("redis", OK, f"Redis {version} at {shown}"))
 
 
 def check_dbt(settings: Settings, report: DoctorReport) -> None:
