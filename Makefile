@@ -67,5 +67,5 @@ bench: install timescaledb
 	$(BIN)/python benchmarks/bench.py --scale $(BENCH_SCALE) --days $(BENCH_DAYS) --runs $(BENCH_RUNS) $(BENCH_ARGS)
 
 clean:
-	-$(OPS) local down
+	-$(OPS) local down --purge
 	rm -rf target logs .ytempire

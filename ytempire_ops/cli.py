@@ -136,6 +136,8 @@ def _print_status(status: Any, as_json: bool) -> None:
         status.redis_version or "-",
     )
     out.print(table)
+    if status.postgres_dir and status.postgres_dir != status.home / "pg":
+        out.print(f"PostgreSQL's files: {status.postgres_dir}", markup=False, highlight=False)
 
 
 HomeOption = Annotated[
@@ -165,11 +167,21 @@ def local_up(
 
 @local_app.command("down")
 @handled
-def local_down(home: HomeOption = None, as_json: JsonOption = False) -> None:
-    """Stop the stack cleanly (its data stays for the next `up`)."""
+def local_down(
+    home: HomeOption = None,
+    purge: Annotated[
+        bool,
+        typer.Option(
+            "--purge",
+            help="Also remove the stack's files: its cluster (wherever `up` put it), Redis's, stack.json.",
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Stop the stack cleanly (its data stays for the next `up`, unless --purge)."""
     from ytempire_ops import stack
 
-    _print_status(stack.down(home), as_json)
+    _print_status(stack.down(home, purge=purge), as_json)
 
 
 @local_app.command("status")
@@ -184,7 +196,10 @@ def local_status(home: HomeOption = None, as_json: JsonOption = False) -> None:
 @local_app.command("env")
 @handled
 def local_env(home: HomeOption = None) -> None:
-    """Print the shell exports that point dbt and the CLI at the stack: eval "$(ytempire-ops local env)"."""
+    """Print the shell exports that point dbt and the CLI at the stack: eval "$(ytempire-ops local env)".
+
+    Unlike every other command, it prints the passwords: producing them for the shell is its point.
+    """
     from ytempire_ops import stack
 
     for line in stack.env_exports(home):

@@ -3,6 +3,12 @@
 Both run from the machine's binaries, on free (or configured) loopback ports, with
 their data under one state directory (default `<project>/.ytempire`). The test
 suite starts its throwaway stack through the same `up()` in a temporary directory.
+
+As root, PostgreSQL runs as the `postgres` user. When that user cannot reach the
+state directory (a clone under /root or under a mode-700 directory), the cluster's
+directory moves to a fresh mode-700 directory it owns under /var/tmp (else the
+system temp directory); stack.json records where, `up` says so, and
+`down --purge` removes it with the rest of the stack's files.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import shlex
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +31,7 @@ import psycopg2
 import redis
 from psycopg2 import sql
 
-from ytempire_ops.config import project_dir, stack_home
+from ytempire_ops.config import STATE_FILE, Settings, project_dir, read_stack_state, stack_home
 from ytempire_ops.errors import UserError
 
 DBNAME = "ytempire"
@@ -32,6 +39,9 @@ BUILDER = "ytempire"
 REPORTER = "reporter"
 SUPERUSER = "postgres"
 WAREHOUSE_SCHEMAS = ("raw", "staging", "intermediate", "analytics", "snapshots")
+# Where the cluster goes when the postgres user cannot reach the state directory.
+RELOCATION_PREFIX = "ytempire-pg-"
+RELOCATION_BASES = (Path("/var/tmp"),)
 
 
 @dataclass
@@ -40,6 +50,7 @@ class StackStatus:
     postgres_running: bool = False
     postgres_port: int | None = None
     postgres_version: str | None = None
+    postgres_dir: Path | None = None
     timescaledb_version: str | None = None
     timescaledb_license: str | None = None
     redis_running: bool = False
@@ -56,6 +67,7 @@ class StackStatus:
                 "version": self.postgres_version,
                 "timescaledb_version": self.timescaledb_version,
                 "timescaledb_license": self.timescaledb_license,
+                "dir": str(self.postgres_dir) if self.postgres_dir else None,
             },
             "redis": {"running": self.redis_running, "port": self.redis_port, "version": self.redis_version},
             "actions": self.actions,
@@ -124,49 +136,38 @@ def _run_as_pg(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[
     return subprocess.run(cmd, capture_output=True, text=True, **kwargs)  # type: ignore[call-overload]
 
 
-def _state_path(home: Path) -> Path:
-    return home / "stack.json"
-
-
 def load_state(home: Path) -> dict:
-    path = _state_path(home)
-    if not path.exists():
-        return {}
-    return json.loads(path.read_text())
+    """The stack's state file ({} when there is none): config.read_stack_state."""
+    return read_stack_state(home)
 
 
 def _save_state(home: Path, state: dict) -> None:
-    path = _state_path(home)
-    path.write_text(json.dumps(state, indent=2) + "\n")
-    path.chmod(0o600)
+    """Write stack.json (mode 600) atomically, so a reader never sees half of it."""
+    path = home / STATE_FILE
+    partial = path.with_name(f".{STATE_FILE}.{os.getpid()}")
+    partial.write_text(json.dumps(state, indent=2) + "\n")
+    partial.chmod(0o600)
+    partial.replace(path)
 
 
 def superuser_kwargs(state: dict, dbname: str = "postgres") -> dict[str, object]:
-    pg = state["postgres"]
-    return {
-        "host": "127.0.0.1",
-        "port": pg["port"],
-        "user": SUPERUSER,
-        "password": pg["superuser_password"],
-        "dbname": dbname,
-        "connect_timeout": 5,
-    }
+    """Connection arguments of the stack's superuser."""
+    return Settings.from_state(state, superuser=True).pg_kwargs(dbname)
 
 
 def builder_kwargs(state: dict, dbname: str | None = None) -> dict[str, object]:
-    pg = state["postgres"]
-    return {
-        "host": pg["host"],
-        "port": pg["port"],
-        "user": pg["user"],
-        "password": pg["password"],
-        "dbname": dbname or pg["dbname"],
-        "connect_timeout": 5,
-    }
+    """Connection arguments of the stack's builder role."""
+    return Settings.from_state(state).pg_kwargs(dbname)
 
 
-def _pg_running(home: Path, bindir: Path) -> bool:
-    data = home / "pg" / "data"
+def pg_dir(home: Path, state: dict) -> Path:
+    """The cluster's directory (data, log): the one stack.json records, else <home>/pg."""
+    recorded = state.get("postgres", {}).get("dir")
+    return Path(recorded) if recorded else home / "pg"
+
+
+def _pg_running(pgdir: Path, bindir: Path) -> bool:
+    data = pgdir / "data"
     if not (data / "PG_VERSION").exists():
         return False
     result = _run_as_pg([str(bindir / "pg_ctl"), "-D", str(data), "status"])
@@ -174,14 +175,15 @@ def _pg_running(home: Path, bindir: Path) -> bool:
 
 
 def _redis_client(state: dict) -> redis.Redis:
-    return redis.Redis.from_url(state["redis"]["url"], socket_timeout=2, socket_connect_timeout=2)
+    return Settings.from_state(state).redis_client()
 
 
 def _redis_running(state: dict) -> bool:
     if not state.get("redis", {}).get("url"):
         return False
     try:
-        return bool(_redis_client(state).ping())
+        with contextlib.closing(_redis_client(state)) as client:
+            return bool(client.ping())
     except redis.RedisError:
         return False
 
@@ -189,22 +191,61 @@ def _redis_running(state: dict) -> bool:
 # --------------------------------------------------------------------------- postgres
 
 
-def _init_cluster(home: Path, bindir: Path, superuser_password: str) -> None:
-    pgdir = home / "pg"
-    pgdir.mkdir(parents=True, exist_ok=True)
-    if _as_root():
-        try:
-            uid = pwd.getpwnam("postgres").pw_uid
-        except KeyError as exc:
-            raise UserError(
-                "PostgreSQL refuses to run as root and there is no `postgres` user; run as a normal user."
-            ) from exc
-        os.chown(pgdir, uid, -1)
-        check = _run_as_pg(["test", "-w", str(pgdir)])
-        if check.returncode != 0:
-            raise UserError(
-                f"the postgres user cannot write {pgdir}; choose a state directory it can reach with YTEMPIRE_HOME."
-            )
+def _postgres_uid() -> int:
+    try:
+        return pwd.getpwnam("postgres").pw_uid
+    except KeyError as exc:
+        raise UserError(
+            "PostgreSQL refuses to run as root and there is no `postgres` user; run as a normal user."
+        ) from exc
+
+
+def _postgres_can_write(path: Path) -> bool:
+    return _run_as_pg(["test", "-w", str(path), "-a", "-x", str(path)]).returncode == 0
+
+
+def _relocation_base() -> Path:
+    for base in RELOCATION_BASES:
+        if base.is_dir() and _postgres_can_write(base):
+            return base
+    return Path(tempfile.gettempdir())
+
+
+def _cluster_dir(home: Path, state: dict) -> Path:
+    """The directory a new cluster goes in, made and owned by the postgres user when running as root.
+
+    <home>/pg when the postgres user can write it; otherwise the directory stack.json recorded, or a
+    fresh mode-700 directory under /var/tmp (else the temp directory), recorded in `state`.
+    """
+    default = home / "pg"
+    if not _as_root():
+        default.mkdir(parents=True, exist_ok=True)
+        return default
+    uid = _postgres_uid()
+    recorded = state["postgres"].get("dir")
+    if recorded and Path(recorded).is_dir() and Path(recorded).stat().st_uid == uid:
+        return Path(recorded)
+    default.mkdir(parents=True, exist_ok=True)
+    os.chown(default, uid, -1)
+    if _postgres_can_write(default):
+        state["postgres"].pop("dir", None)
+        return default
+    with contextlib.suppress(OSError):
+        default.rmdir()
+    base = _relocation_base()
+    relocated = Path(tempfile.mkdtemp(prefix=f"{RELOCATION_PREFIX}{home.parent.name}-{home.name}-", dir=base))
+    os.chown(relocated, uid, -1)
+    if not _postgres_can_write(relocated):
+        shutil.rmtree(relocated, ignore_errors=True)
+        raise UserError(
+            f"the postgres user can reach neither {default} nor {base}; "
+            "choose a state directory it can reach with YTEMPIRE_HOME."
+        )
+    state["postgres"]["dir"] = str(relocated)
+    return relocated
+
+
+def _init_cluster(pgdir: Path, bindir: Path, superuser_password: str) -> None:
     pwfile = pgdir / "superuser.pw"
     pwfile.write_text(superuser_password + "\n")
     if _as_root():
@@ -232,7 +273,7 @@ def _init_cluster(home: Path, bindir: Path, superuser_password: str) -> None:
         )
 
 
-def _write_pg_conf(home: Path, port: int, preload: bool, ephemeral: bool) -> None:
+def _write_pg_conf(pgdir: Path, port: int, preload: bool, ephemeral: bool) -> None:
     lines = [
         "# managed by ytempire-ops local up",
         f"port = {port}",
@@ -253,9 +294,9 @@ def _write_pg_conf(home: Path, port: int, preload: bool, ephemeral: bool) -> Non
         lines += ["shared_preload_libraries = 'timescaledb'", "timescaledb.telemetry_level = off"]
     if ephemeral:
         lines += ["fsync = off", "synchronous_commit = off", "full_page_writes = off"]
-    conf = home / "pg" / "data" / "ytempire.conf"
+    conf = pgdir / "data" / "ytempire.conf"
     conf.write_text("\n".join(lines) + "\n")
-    main_conf = home / "pg" / "data" / "postgresql.conf"
+    main_conf = pgdir / "data" / "postgresql.conf"
     text = main_conf.read_text()
     if "include_if_exists = 'ytempire.conf'" not in text:
         main_conf.write_text(text + "\ninclude_if_exists = 'ytempire.conf'\n")
@@ -263,9 +304,9 @@ def _write_pg_conf(home: Path, port: int, preload: bool, ephemeral: bool) -> Non
         os.chown(conf, pwd.getpwnam("postgres").pw_uid, -1)
 
 
-def _start_pg(home: Path, bindir: Path) -> None:
-    data = home / "pg" / "data"
-    log = home / "pg" / "postgres.log"
+def _start_pg(pgdir: Path, bindir: Path) -> None:
+    data = pgdir / "data"
+    log = pgdir / "postgres.log"
     result = _run_as_pg([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60", "start"])
     if result.returncode != 0:
         tail = ""
@@ -274,13 +315,15 @@ def _start_pg(home: Path, bindir: Path) -> None:
         raise UserError(f"PostgreSQL did not start: {tail or result.stderr.strip()}")
 
 
+def _superuser_connect(state: dict, dbname: str = "postgres") -> psycopg2.extensions.connection:
+    return Settings.from_state(state, superuser=True).connect(dbname, autocommit=True)
+
+
 def _bootstrap_database(state: dict, with_timescaledb: bool) -> list[str]:
     """Roles, database, extension, schemas and grants; safe to run again."""
     pg = state["postgres"]
     done: list[str] = []
-    conn = psycopg2.connect(**superuser_kwargs(state))
-    conn.autocommit = True
-    with conn.cursor() as cur:
+    with contextlib.closing(_superuser_connect(state)) as conn, conn.cursor() as cur:
         for role, password in ((BUILDER, pg["password"]), (REPORTER, pg["reporter_password"])):
             cur.execute("select 1 from pg_roles where rolname = %s", (role,))
             if cur.fetchone() is None:
@@ -298,7 +341,6 @@ def _bootstrap_database(state: dict, with_timescaledb: bool) -> list[str]:
                 sql.SQL("create database {} owner {}").format(sql.Identifier(DBNAME), sql.Identifier(BUILDER))
             )
             done.append(f"created database {DBNAME}")
-    conn.close()
     done += prepare_database(state, DBNAME, with_timescaledb)
     return done
 
@@ -306,9 +348,7 @@ def _bootstrap_database(state: dict, with_timescaledb: bool) -> list[str]:
 def prepare_database(state: dict, dbname: str, with_timescaledb: bool) -> list[str]:
     """Extension, warehouse schemas owned by the builder, and the reporter's read-only grants."""
     done: list[str] = []
-    conn = psycopg2.connect(**superuser_kwargs(state, dbname))
-    conn.autocommit = True
-    with conn.cursor() as cur:
+    with contextlib.closing(_superuser_connect(state, dbname)) as conn, conn.cursor() as cur:
         if with_timescaledb:
             cur.execute("select 1 from pg_extension where extname = 'timescaledb'")
             if cur.fetchone() is None:
@@ -334,19 +374,15 @@ def prepare_database(state: dict, dbname: str, with_timescaledb: bool) -> list[s
                 "alter default privileges for role {} in schema analytics grant select on tables to {}"
             ).format(sql.Identifier(BUILDER), sql.Identifier(REPORTER))
         )
-    conn.close()
     return done
 
 
 def create_database(state: dict, dbname: str) -> dict[str, object]:
     """A fresh database on the stack (owned by the builder, prepared like the main one)."""
-    conn = psycopg2.connect(**superuser_kwargs(state))
-    conn.autocommit = True
-    with conn.cursor() as cur:
+    with contextlib.closing(_superuser_connect(state)) as conn, conn.cursor() as cur:
         cur.execute(
             sql.SQL("create database {} owner {}").format(sql.Identifier(dbname), sql.Identifier(BUILDER))
         )
-    conn.close()
     prepare_database(state, dbname, state["postgres"].get("timescaledb", False))
     return builder_kwargs(state, dbname)
 
@@ -382,14 +418,16 @@ def _start_redis(home: Path, port: int) -> None:
     )
     if result.returncode != 0:
         raise UserError(f"redis-server did not start: {result.stderr.strip() or result.stdout.strip()}")
-    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1, socket_connect_timeout=1)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            if client.ping():
-                return
-        except redis.RedisError:
-            time.sleep(0.05)
+    with contextlib.closing(
+        Settings(redis_url=f"redis://127.0.0.1:{port}/0").redis_client(timeout=1)
+    ) as client:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if client.ping():
+                    return
+            except redis.RedisError:
+                time.sleep(0.05)
     raise UserError(f"redis-server did not answer on port {port}; see {rdir / 'redis.log'}.")
 
 
@@ -437,7 +475,7 @@ def up(
         }
 
     pg_state = state["postgres"]
-    if _pg_running(home, bindir):
+    if _pg_running(pg_dir(home, state), bindir):
         if pg_port and pg_port != pg_state["port"]:
             raise UserError(
                 f"the stack's PostgreSQL already runs on port {pg_state['port']}; run `ytempire-ops local down` first."
@@ -446,11 +484,20 @@ def up(
         port = _choose_port(pg_port, pg_state.get("port"), "PostgreSQL", "--pg-port or YTEMPIRE_PG_PORT")
         pg_state["port"] = port
         pg_state["timescaledb"] = with_tsdb
-        if not (home / "pg" / "data" / "PG_VERSION").exists():
-            _init_cluster(home, bindir, pg_state["superuser_password"])
-            actions.append(f"initialised a PostgreSQL cluster in {home / 'pg' / 'data'}")
-        _write_pg_conf(home, port, with_tsdb, ephemeral)
-        _start_pg(home, bindir)
+        if not (pg_dir(home, state) / "data" / "PG_VERSION").exists():
+            pgdir = _cluster_dir(home, state)
+            _save_state(home, state)
+            _init_cluster(pgdir, bindir, pg_state["superuser_password"])
+            where = f"initialised a PostgreSQL cluster in {pgdir / 'data'}"
+            if pgdir != home / "pg":
+                where += (
+                    f" (the postgres user cannot reach {home}; "
+                    "`ytempire-ops local down --purge` removes it with the rest of the stack)"
+                )
+            actions.append(where)
+        pgdir = pg_dir(home, state)
+        _write_pg_conf(pgdir, port, with_tsdb, ephemeral)
+        _start_pg(pgdir, bindir)
         actions.append(f"started PostgreSQL on 127.0.0.1:{port}")
     _save_state(home, state)
     actions += _bootstrap_database(state, with_tsdb)
@@ -483,29 +530,57 @@ def _write_profiles(home: Path) -> None:
         shutil.copyfile(example, target)
 
 
-def down(home: Path | None = None) -> StackStatus:
+def down(home: Path | None = None, purge: bool = False) -> StackStatus:
+    """Stop the stack; with purge=True also remove its files (the cluster's, wherever it lives)."""
     home = (home or stack_home()).resolve()
     state = load_state(home)
     result = StackStatus(home=home)
     if not state:
         result.actions = [f"no stack in {home}; nothing to stop"]
+        if purge:
+            result.actions += _purge(home, state)
         return result
     bindir = pg_bindir()
-    if _pg_running(home, bindir):
-        stop = _run_as_pg(
-            [str(bindir / "pg_ctl"), "-D", str(home / "pg" / "data"), "-m", "fast", "-w", "stop"]
-        )
+    pgdir = pg_dir(home, state)
+    if _pg_running(pgdir, bindir):
+        stop = _run_as_pg([str(bindir / "pg_ctl"), "-D", str(pgdir / "data"), "-m", "fast", "-w", "stop"])
         if stop.returncode != 0:
             raise UserError(f"PostgreSQL did not stop: {stop.stderr.strip()}")
         result.actions.append("stopped PostgreSQL")
     if _redis_running(state):
         # SHUTDOWN closes the connection it was sent on.
-        with contextlib.suppress(redis.ConnectionError):
-            _redis_client(state).shutdown(nosave=True)
+        with contextlib.suppress(redis.ConnectionError), contextlib.closing(_redis_client(state)) as client:
+            client.shutdown(nosave=True)
         result.actions.append("stopped Redis")
     if not result.actions:
         result.actions.append("nothing was running")
+    if purge:
+        result.actions += _purge(home, state)
     return result
+
+
+STACK_FILES = ("pg", "redis", STATE_FILE, "profiles.yml")
+
+
+def _purge(home: Path, state: dict) -> list[str]:
+    """Remove the files `up` made: the cluster (also where it was relocated), Redis's, stack.json, profiles."""
+    removed: list[str] = []
+    relocated = state.get("postgres", {}).get("dir")
+    if relocated and Path(relocated).name.startswith(RELOCATION_PREFIX) and Path(relocated).exists():
+        shutil.rmtree(relocated)
+        removed.append(f"removed {relocated}")
+    for name in STACK_FILES:
+        path = home / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+        else:
+            continue
+        removed.append(f"removed {path}")
+    with contextlib.suppress(OSError):
+        home.rmdir()  # only when nothing else is in it
+    return removed or [f"nothing to remove in {home}"]
 
 
 def status(home: Path | None = None) -> StackStatus:
@@ -515,14 +590,15 @@ def status(home: Path | None = None) -> StackStatus:
     if not state:
         return result
     result.postgres_port = state["postgres"].get("port")
+    result.postgres_dir = pg_dir(home, state)
     result.redis_port = state["redis"].get("port")
     try:
-        conn = psycopg2.connect(**builder_kwargs(state))
+        conn = Settings.from_state(state, home).connect()
     except psycopg2.OperationalError:
         conn = None
     if conn is not None:
         result.postgres_running = True
-        with conn, conn.cursor() as cur:
+        with contextlib.closing(conn), conn, conn.cursor() as cur:
             cur.execute("show server_version")
             result.postgres_version = cur.fetchone()[0]
             cur.execute("select extversion from pg_extension where extname = 'timescaledb'")
@@ -531,10 +607,10 @@ def status(home: Path | None = None) -> StackStatus:
                 result.timescaledb_version = row[0]
                 cur.execute("select current_setting('timescaledb.license', true)")
                 result.timescaledb_license = cur.fetchone()[0]
-        conn.close()
     if _redis_running(state):
         result.redis_running = True
-        result.redis_version = str(_redis_client(state).info("server").get("redis_version"))
+        with contextlib.closing(_redis_client(state)) as client:
+            result.redis_version = str(client.info("server").get("redis_version"))
     return result
 
 

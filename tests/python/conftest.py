@@ -68,7 +68,7 @@ def _remove_abandoned_stacks() -> None:
         except PermissionError:
             continue
         try:
-            stack.down(home)
+            stack.down(home, purge=True)
         finally:
             shutil.rmtree(home, ignore_errors=True)
 
@@ -83,7 +83,7 @@ def test_stack() -> Iterator[StackHandle]:
         yield StackHandle(home=home, state=stack.load_state(home))
     finally:
         try:
-            stack.down(home)
+            stack.down(home, purge=True)
         finally:
             shutil.rmtree(home, ignore_errors=True)
 
