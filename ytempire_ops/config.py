@@ -169,19 +169,20 @@ class Settings:
 
         return [value for value in (self.pg_password, url_password(self.redis_url)) if value]
 
+    def connection_env(self, dbname: str | None = None) -> dict[str, str]:
+        """The connection values as the environment variables dbt's profile and the CLI read."""
+        return {
+            "YTEMPIRE_PG_HOST": self.pg_host,
+            "YTEMPIRE_PG_PORT": str(self.pg_port),
+            "YTEMPIRE_PG_USER": self.pg_user,
+            "YTEMPIRE_PG_PASSWORD": self.pg_password,
+            "YTEMPIRE_PG_DBNAME": dbname or self.pg_dbname,
+            "YTEMPIRE_REDIS_URL": self.redis_url,
+        }
+
     def export_env(self) -> None:
         """Put the resolved values where dbt's env_var() reads them."""
-        os.environ.update(
-            {
-                "YTEMPIRE_PG_HOST": self.pg_host,
-                "YTEMPIRE_PG_PORT": str(self.pg_port),
-                "YTEMPIRE_PG_USER": self.pg_user,
-                "YTEMPIRE_PG_PASSWORD": self.pg_password,
-                "YTEMPIRE_PG_DBNAME": self.pg_dbname,
-                "YTEMPIRE_REDIS_URL": self.redis_url,
-                "YTEMPIRE_TARGET": self.target,
-            }
-        )
+        os.environ.update({**self.connection_env(), "YTEMPIRE_TARGET": self.target})
 
 
 # Session settings every PostgreSQL connection of the CLI (its own and dbt's) starts with, through

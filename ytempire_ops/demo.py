@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 
 import psycopg2
@@ -58,9 +59,7 @@ def run_demo(progress: Callable[[str], None]) -> DemoResult:
     progress("starting the local stack")
     status = stack.up()
     settings = Settings.load()
-    conn = psycopg2.connect(**settings.pg_kwargs())
-    conn.autocommit = True
-    try:
+    with closing(settings.connect(autocommit=True)) as conn:
         with conn.cursor() as cur:
             cur.execute("select to_regclass('raw.video_metrics') is not null")
             has_raw = cur.fetchone()[0]
@@ -93,5 +92,3 @@ def run_demo(progress: Callable[[str], None]) -> DemoResult:
 
             result.overview = read_overview(settings)
         return result
-    finally:
-        conn.close()

@@ -616,14 +616,8 @@ def status(home: Path | None = None) -> StackStatus:
 
 def client_env(state: dict, home: Path, dbname: str | None = None) -> dict[str, str]:
     """The variables that point dbt and the CLI at a stack: its builder role, database, Redis, profiles."""
-    pg = state["postgres"]
     return {
-        "YTEMPIRE_PG_HOST": pg["host"],
-        "YTEMPIRE_PG_PORT": str(pg["port"]),
-        "YTEMPIRE_PG_USER": pg["user"],
-        "YTEMPIRE_PG_PASSWORD": pg["password"],
-        "YTEMPIRE_PG_DBNAME": dbname or pg["dbname"],
-        "YTEMPIRE_REDIS_URL": state["redis"]["url"],
+        **Settings.from_state(state, home).connection_env(dbname),
         "YTEMPIRE_HOME": str(home),
         "DBT_PROFILES_DIR": str(home),
     }

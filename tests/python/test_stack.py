@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 import socket
 import tempfile
+import uuid
+from contextlib import closing
 from pathlib import Path
 
 import psycopg2
@@ -164,3 +166,19 @@ def test_missing_binaries_say_what_to_install(spare_home: Path) -> None:
     result = run_cli(["local", "up", "--home", str(spare_home)], env)
     assert result.returncode == 1
     assert "apt-get install redis-server" in result.stderr
+
+
+def test_a_failing_bootstrap_statement_closes_its_connection(test_stack: StackHandle) -> None:
+    """create_database on a name that exists fails; its superuser connection is closed all the same."""
+    name = f"closed_{uuid.uuid4().hex[:8]}"
+    stack.create_database(test_stack.state, name)
+    with pytest.raises(psycopg2.errors.DuplicateDatabase) as failed:
+        stack.create_database(test_stack.state, name)
+    # The traceback (held by `failed`) still references the function's frame: only closing frees it.
+    assert failed.value is not None
+    with closing(test_stack.connect()) as conn, conn.cursor() as cur:
+        cur.execute(
+            "select count(*) from pg_stat_activity where usename = 'postgres' and pid <> pg_backend_pid()"
+            " and backend_type = 'client backend'"
+        )
+        assert cur.fetchone()[0] == 0
