@@ -431,7 +431,7 @@ def refresh(
         progress=progress,
     )
     if as_json:
-        print(json.dumps(result.as_dict(), indent=2, default=str))
+        print(redact(json.dumps(result.as_dict(), indent=2, default=str), _known_secrets()))
     else:
         for step in result.steps:
             detail = f"  {step.detail}" if step.detail else ""

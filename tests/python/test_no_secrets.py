@@ -78,6 +78,7 @@ COMMANDS = [
     ["check", "--json"],
     ["warm"],
     ["refresh", "--dry-run"],
+    ["refresh", "--dry-run", "--json"],
 ]
 
 
@@ -94,7 +95,7 @@ def test_no_password_in_any_output(
 
 WRONG_PG_PASSWORD = "wrong-Pg-pa55word-never-printed"
 WRONG_REDIS_PASSWORD = "wrong-Redis-pa55word"
-PG_COMMANDS = [["doctor"], ["warm"], ["refresh", "--dry-run"], ["check"]]
+PG_COMMANDS = [["doctor"], ["warm"], ["refresh", "--dry-run"], ["refresh", "--dry-run", "--json"], ["check"]]
 REDIS_COMMANDS = [["doctor"], ["warm"]]
 FAILING = [
     *(("postgres on a closed port", command) for command in PG_COMMANDS),
