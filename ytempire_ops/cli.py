@@ -178,7 +178,7 @@ def local_down(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Stop the stack cleanly (its data stays for the next `up`, unless --purge)."""
+    """Stop the stack cleanly (its data stays for the next `up`; `--purge` removes it)."""
     from ytempire_ops import stack
 
     _print_status(stack.down(home, purge=purge), as_json)

@@ -21,6 +21,8 @@ from conftest import PROJECT_DIR, run_cli
 
 from ytempire_ops import stack
 
+pytestmark = pytest.mark.stack  # it starts a stack of its own
+
 # What a clone holds that `local up` reads: the repository without its local state and build output.
 NOT_CLONED = (".git", ".venv", ".ytempire", "target", "logs", "dbt_packages", ".pytest_cache", ".ruff_cache")
 
