@@ -42,19 +42,24 @@ def stack_home() -> Path:
     return Path(env).resolve() if env else project_dir() / ".ytempire"
 
 
-def read_stack_state(home: Path | None = None) -> dict[str, Any]:
+def read_stack_state(home: Path | None = None, strict: bool = True) -> dict[str, Any]:
     """The local stack's state file as a dict; {} when there is none.
 
-    A file that cannot be read or parsed is one sentence, not a traceback.
+    A file that cannot be read or parsed is one sentence (UserError) when `strict`, the stack's own
+    commands' case; otherwise {}, so that settings given in the environment still work.
     """
     path = (home or stack_home()) / STATE_FILE
     if not path.exists():
         return {}
     try:
         state = json.loads(path.read_text())
+        if not isinstance(state, dict):
+            raise ValueError("not a JSON object")
     except (OSError, ValueError) as exc:
+        if not strict:
+            return {}
         raise UserError(f"the stack's state file {path} cannot be read ({first_line(exc)}).") from None
-    return state if isinstance(state, dict) else {}
+    return state
 
 
 def pg_connect_kwargs(
@@ -92,7 +97,7 @@ class Settings:
     @classmethod
     def load(cls) -> Settings:
         """The environment, then the local stack's state file, then the defaults."""
-        state = read_stack_state()
+        state = read_stack_state(strict=False)
         pg = state.get("postgres", {})
         redis_state = state.get("redis", {})
         env = os.environ
