@@ -230,7 +230,7 @@ def generate(
     ] = False,
 ) -> None:
     """Create the raw tables (if absent) and load synthetic data with COPY."""
-    from ytempire_ops.generate import generate as run_generate
+    from ytempire_ops.generator import generate as run_generate
 
     settings = Settings.load()
     conn = psycopg2.connect(**settings.pg_kwargs())
