@@ -27,7 +27,8 @@ from psycopg2 import sql
 
 from ytempire_ops import errors
 from ytempire_ops.config import Settings
-from ytempire_ops.dbt_ops import DbtSummary, invoke, jinja_log_collector, load_manifest, project_config
+from ytempire_ops.dbt_ops import DbtSummary, invoke, jinja_log_collector, load_manifest
+from ytempire_ops.manifest_cache import project_config
 
 # pg_try_advisory_lock key of `refresh`: a constant, so every refresh of a database contends for it.
 LOCK_KEY = 0x59_54_45_4D_52_45_46  # "YTEMREF"
