@@ -19,6 +19,11 @@ MULTI/EXEC, or one Lua script) sees them all from the same warm. Separate GETs
 are each whole values but may straddle a warm; such a reader compares the
 `generated_at` of the values (or reads `{prefix}current` in the same MGET) and
 retries on a mismatch. docs/redis_keys.md is the reference.
+
+One module per job: `contract` (key patterns, TTL classes, payload shapes and the mart columns
+derived from them, the prefix and TTL configuration), `reader` (the marts, in one snapshot),
+`payloads` (the `data` of every key and its encoding), `publisher` (the Redis client, staging and
+the switch to the public names); `warm()` here runs them in that order.
 """
 
 from __future__ import annotations
