@@ -44,7 +44,7 @@ from psycopg2 import sql
 
 from ytempire_ops import stack
 from ytempire_ops.errors import UserError
-from ytempire_ops.generate import META_SCHEMA, RAW_TABLES
+from ytempire_ops.generator import META_SCHEMA, RAW_TABLES
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 OPS = [sys.executable, "-m", "ytempire_ops.cli"]

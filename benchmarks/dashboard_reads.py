@@ -4,7 +4,7 @@ For each dashboard key measured, three ways to get its figures:
 
 - redis: GET of the public key `warm` published (one connection, the bytes a dashboard receives);
 - marts: the SELECT `warm` runs for that key on the analytics marts, assembled and encoded by the
-  warm's own functions (`ytempire_ops.warm`), so the result is the key's value byte for byte except
+  warm's own functions (`ytempire_ops.warm.payloads`), so the result is the key's value byte for byte except
   `generated_at`;
 - naive: the query of benchmarks/naive_reads.sql that computes the same figures from the raw tables
   on every read.
@@ -27,8 +27,8 @@ from typing import Any
 import psycopg2.extras
 from psycopg2 import sql
 
-from ytempire_ops import warm
-from ytempire_ops.warm import (
+from ytempire_ops.warm import payloads
+from ytempire_ops.warm.contract import (
     CHANNEL_COLUMNS,
     CHANNEL_DAY_COLUMNS,
     CHANNEL_HISTORY_DAYS,
@@ -37,10 +37,9 @@ from ytempire_ops.warm import (
     SCHEMA_VERSION,
     USER_COLUMNS,
     USER_KEY,
-    Snapshot,
-    build_channel_performance,
-    encode_value,
 )
+from ytempire_ops.warm.payloads import build_channel_performance, encode_value
+from ytempire_ops.warm.reader import Snapshot
 
 NAIVE_SQL = Path(__file__).with_name("naive_reads.sql")
 SCHEMA = "analytics"
@@ -133,12 +132,12 @@ def marts_data(cur: Any, target: Target) -> tuple[datetime, dict[str, Any]]:
     """(as_of, the `data` of the key's value): the rows warm reads for this one key, assembled by warm."""
     if target.pattern == OVERVIEW:
         rows = _select(cur, "mart_executive_overview", OVERVIEW_COLUMNS, sql.SQL(""))
-        return rows[0]["as_of"], warm.plain_row(rows[0], OVERVIEW_COLUMNS)
+        return rows[0]["as_of"], payloads.plain_row(rows[0], OVERVIEW_COLUMNS)
     if target.pattern == CHANNELS:
         rows = _select(
             cur, "mart_channel_performance", CHANNEL_COLUMNS, sql.SQL("order by revenue_rank, channel_id")
         )
-        return rows[0]["as_of"], warm.build_channels(rows[0]["as_of"], rows)
+        return rows[0]["as_of"], payloads.build_channels(rows[0]["as_of"], rows)
     if target.pattern == CHANNEL_KEY:
         rows = _select(
             cur,
@@ -176,7 +175,7 @@ def marts_data(cur: Any, target: Target) -> tuple[datetime, dict[str, Any]]:
     rows = _select(
         cur, "mart_user_revenue_tracking", USER_COLUMNS, sql.SQL("where user_id = %s"), (target.user_id,)
     )
-    return rows[0]["as_of"], warm.plain_row(rows[0], USER_COLUMNS)
+    return rows[0]["as_of"], payloads.plain_row(rows[0], USER_COLUMNS)
 
 
 def marts_value(cur: Any, target: Target) -> bytes:

@@ -440,7 +440,7 @@ def render_exit_codes() -> str:
 
 def redis_contract() -> dict[str, Any]:
     """The dashboard keys' constants. The only import of the warm module here."""
-    from ytempire_ops import warm
+    from ytempire_ops.warm import contract as warm
 
     return {
         "prefix": warm.DEFAULT_PREFIX,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -231,13 +230,6 @@ AsOfOption = Annotated[
 ]
 
 
-def _export_as_of(value: str | None) -> None:
-    """Hand --as-of to the as_of() macro through YTEMPIRE_AS_OF (read at run time, not at parse time)."""
-    parsed = _parse_as_of(value)
-    if parsed is not None:
-        os.environ["YTEMPIRE_AS_OF"] = parsed.isoformat()
-
-
 @app.command()
 @handled
 def generate(
@@ -262,7 +254,7 @@ def generate(
     ] = False,
 ) -> None:
     """Create the raw tables (if absent) and load synthetic data with COPY."""
-    from ytempire_ops.generate import generate as run_generate
+    from ytempire_ops.generator import generate as run_generate
 
     settings = Settings.load()
     conn = psycopg2.connect(**settings.pg_kwargs())
@@ -368,7 +360,7 @@ def build(
     """dbt build (seed, snapshot, run, test in DAG order) with progress and a summary; non-zero exit on any error."""
     from ytempire_ops.dbt_ops import invoke
 
-    _export_as_of(as_of)
+    as_of_instant = _parse_as_of(as_of)
     settings = Settings.load()
     if target:
         settings.target = target
@@ -383,7 +375,7 @@ def build(
         extra += ["--vars", vars_]
     on_progress, display = _progress_printer(as_json)
     with display:
-        summary = invoke(["build"], settings, extra, progress=on_progress)
+        summary = invoke(["build"], settings, extra, progress=on_progress, as_of=as_of_instant)
     if as_json:
         print(json.dumps(summary.as_dict(), indent=2))
     else:
@@ -415,7 +407,7 @@ def refresh(
     """What cron runs: time-series models, materialized views, retention, warm; never two at once."""
     from ytempire_ops.refresh import refresh as run_refresh
 
-    _export_as_of(as_of)
+    as_of_instant = _parse_as_of(as_of)
 
     def progress(line: str) -> None:
         if not as_json:
@@ -428,6 +420,7 @@ def refresh(
         skip_warm=skip_warm,
         statement_timeout_seconds=statement_timeout,
         dbt_vars=vars_,
+        as_of=as_of_instant,
         progress=progress,
     )
     if as_json:

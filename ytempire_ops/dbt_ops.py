@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import hashlib
-import json
 import os
-import pickle
-import re
-import sys
-import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
+from ytempire_ops import manifest_cache
 from ytempire_ops.config import Settings
 from ytempire_ops.errors import UserError, first_line
 
@@ -123,174 +117,6 @@ def _progress_listener(progress: ProgressCallback) -> Callable[[Any], None]:
     return on_event
 
 
-# Where the parsed project is kept between processes, under the project's target directory.
-MANIFEST_CACHE_NAME = "ytempire_manifest.pickle"
-# Project directories dbt reads when dbt_project.yml does not name them.
-DEFAULT_RESOURCE_PATHS = {
-    "model-paths": ["models"],
-    "macro-paths": ["macros"],
-    "snapshot-paths": ["snapshots"],
-    "seed-paths": ["seeds"],
-    "test-paths": ["tests"],
-    "analysis-paths": ["analyses"],
-    "docs-paths": [],
-}
-# Files next to dbt_project.yml that change what a parse produces.
-PROJECT_FILES = ("dbt_project.yml", "selectors.yml", "packages.yml", "dependencies.yml")
-_ENV_VAR_CALL = re.compile(r"""env_var\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {"python": sys.version}
-    for package in ("dbt-core", "dbt-adapters", "dbt-postgres", "ytempire-ops"):
-        try:
-            found[package] = version(package)
-        except PackageNotFoundError:
-            found[package] = ""
-    return found
-
-
-def _yaml_mapping(data: bytes) -> dict[str, Any]:
-    """A YAML document as a mapping; {} when it is not one (dbt's own parse reports a broken file)."""
-    import yaml
-
-    try:
-        loaded = yaml.safe_load(data)
-    except yaml.YAMLError:
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
-
-
-def project_config(project_dir: Path) -> dict[str, Any]:
-    """dbt_project.yml as a mapping; {} when it cannot be read or parsed."""
-    try:
-        return _yaml_mapping((project_dir / "dbt_project.yml").read_bytes())
-    except OSError:
-        return {}
-
-
-def _project_fingerprint(settings: Settings, extra: list[str]) -> str:
-    """A digest of everything a parse of the project depends on, dbt's own macros aside (its version).
-
-    The project's directory; every file under its resource directories and installed packages and
-    the project-level YAML files (by content); profiles.yml; the target; the extra arguments (e.g.
-    --vars); the environment variables named by an `env_var()` call in the profile or
-    dbt_project.yml; the DBT_* variables; the versions of Python, dbt and this package.
-    """
-    project = settings.project_dir
-    digest = hashlib.sha256()
-
-    def add(label: str, data: bytes) -> None:
-        digest.update(label.encode() + b"\0" + hashlib.sha256(data).digest())
-
-    add("project", str(project.resolve()).encode())
-    referenced: set[str] = set()
-    contents: dict[str, bytes] = {}
-    for name in PROJECT_FILES:
-        path = project / name
-        if path.is_file():
-            contents[name] = path.read_bytes()
-    profiles = settings.profiles_dir / "profiles.yml"
-    contents["profiles.yml"] = profiles.read_bytes() if profiles.is_file() else b""
-    for name, data in sorted(contents.items()):
-        add(f"file:{name}", data)
-        referenced.update(_ENV_VAR_CALL.findall(data.decode(errors="replace")))
-    config = _yaml_mapping(contents.get("dbt_project.yml", b""))
-    directories: set[str] = {str(config.get("packages-install-path") or "dbt_packages")}
-    for key, default in DEFAULT_RESOURCE_PATHS.items():
-        paths = config.get(key) or default
-        directories.update(str(path) for path in (paths if isinstance(paths, list) else [paths]))
-    for directory in sorted(directories):
-        root = project / directory
-        for path in sorted(root.rglob("*")) if root.is_dir() else []:
-            if path.is_file() and "__pycache__" not in path.parts:
-                add(f"file:{path.relative_to(project)}", path.read_bytes())
-    add("target", settings.target.encode())
-    add("args", json.dumps(extra).encode())
-    env = {name: os.environ.get(name) for name in sorted(referenced)}
-    env.update({name: value for name, value in sorted(os.environ.items()) if name.startswith("DBT_")})
-    add("env", json.dumps(env, sort_keys=True).encode())
-    add("versions", json.dumps(_versions(), sort_keys=True).encode())
-    return digest.hexdigest()
-
-
-def _parse_env(manifest: Any) -> dict[str, str | None]:
-    """The environment variables dbt read while parsing, as they are now (None: unset)."""
-    return {name: os.environ.get(name) for name in sorted(manifest.env_vars)}
-
-
-def _recorded_env(manifest: Any) -> dict[str, str | None]:
-    """The values dbt recorded for them at parse time (its placeholder stands for unset)."""
-    from dbt.constants import DEFAULT_ENV_PLACEHOLDER
-
-    return {
-        name: (None if value == DEFAULT_ENV_PLACEHOLDER else value)
-        for name, value in sorted(manifest.env_vars.items())
-    }
-
-
-def manifest_cache_path(settings: Settings) -> Path:
-    target = os.environ.get("DBT_TARGET_PATH") or "target"
-    return settings.project_dir / target / MANIFEST_CACHE_NAME
-
-
-def _rebuild_manifest(state: dict[str, Any]) -> Any:
-    from dbt.contracts.graph.manifest import Manifest
-
-    return Manifest(**state)
-
-
-class _ManifestPickler(pickle.Pickler):
-    """Pickles a dbt Manifest by its public fields; the look-up caches and the lock are rebuilt.
-
-    dbt's own Manifest.__reduce_ex__ passes its fields by position and leaves some out (in dbt 1.11,
-    `fixtures`), so every field after the gap would come back shifted by one.
-    """
-
-    def reducer_override(self, obj: Any) -> Any:
-        from dbt.contracts.graph.manifest import Manifest
-
-        if type(obj) is Manifest:
-            state = {
-                f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if not f.name.startswith("_")
-            }
-            return _rebuild_manifest, (state,)
-        return NotImplemented
-
-
-def _read_cached_manifest(path: Path, fingerprint: str) -> Any:
-    """The manifest kept at path when it was parsed from the same inputs, else None."""
-    try:
-        with path.open("rb") as handle:
-            kept = pickle.load(handle)
-        if kept.get("fingerprint") != fingerprint:
-            return None
-        manifest = kept["manifest"]
-        # Environment variables dbt read while parsing (in any file, e.g. a schema prefix).
-        return manifest if _recorded_env(manifest) == _parse_env(manifest) else None
-    except Exception:  # a missing, unreadable or foreign file only means parsing again
-        return None
-
-
-def _write_cached_manifest(path: Path, fingerprint: str, manifest: Any) -> str | None:
-    """Keep the manifest for the next process (a new file renamed over the old); why not, if not."""
-    temporary = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        with os.fdopen(descriptor, "wb") as handle:
-            _ManifestPickler(handle, protocol=5).dump({"fingerprint": fingerprint, "manifest": manifest})
-        os.replace(temporary, path)
-        return None
-    except Exception as exc:  # without the file, the next process parses again
-        if temporary is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-        return first_line(exc)
-
-
 @dataclass
 class LoadedManifest:
     manifest: Any
@@ -299,37 +125,83 @@ class LoadedManifest:
     source: str
 
 
-def load_manifest(settings: Settings, extra: list[str] | None = None) -> LoadedManifest:
-    """The parsed project, for invocations to share; kept between processes.
+# The environment variable the as_of() macro reads when the var `as_of` is not set. It is read when
+# the SQL runs, never while dbt parses, so a new value keeps dbt's partial parse (macros/utils/as_of.sql).
+AS_OF_ENV = "YTEMPIRE_AS_OF"
 
-    A parse costs about a second in every process even when dbt's partial parsing finds nothing
-    changed (reading its msgpack file builds dbt's deserialisers); part of that is work the run
-    needs anyway (importing dbt). So the parsed manifest is kept (pickled) under the target
-    directory with a fingerprint of its inputs (_project_fingerprint) and reused while they are
-    unchanged; any change, or a file that cannot be read, means a parse (partial parsing, no
-    manifest.json written) and a new file.
+
+def env_as_of(as_of: datetime | None = None) -> str:
+    """The as_of the macro uses when no var sets it: `as_of`, else $YTEMPIRE_AS_OF, else '' (the run's start)."""
+    return as_of.isoformat() if as_of is not None else os.environ.get(AS_OF_ENV, "")
+
+
+def session_options(statement_timeout: float | None = None) -> str:
+    """libpq options of a PostgreSQL session: PGOPTIONS, with the statement_timeout (seconds) when given."""
+    current = os.environ.get("PGOPTIONS", "")
+    if not statement_timeout:
+        return current
+    option = f"-c statement_timeout={int(statement_timeout * 1000)}"
+    return f"{current} {option}" if current else option
+
+
+def connect(settings: Settings, *, statement_timeout: float | None = None) -> Any:
+    """A psycopg2 connection whose statements get the statement_timeout (seconds) dbt's sessions get."""
+    import psycopg2
+
+    options = {"options": session_options(statement_timeout)} if statement_timeout else {}
+    return psycopg2.connect(**settings.pg_kwargs(), **options)
+
+
+@contextmanager
+def dbt_environment(
+    settings: Settings, *, as_of: datetime | None = None, statement_timeout: float | None = None
+) -> Iterator[None]:
+    """The environment a dbt invocation reads, set for its duration and restored afterwards.
+
+    The profile's connection values (Settings.export_env, read by env_var() in profiles.yml);
+    YTEMPIRE_AS_OF when `as_of` is given (else whatever the caller's environment holds); PGOPTIONS
+    with the statement_timeout for every session dbt opens. The only place the project writes the
+    environment of its own process.
     """
-    settings.export_env()
-    extra = list(extra or [])
-    path = manifest_cache_path(settings)
-    unreadable: str | None = None
+    before = dict(os.environ)
     try:
-        fingerprint: str | None = _project_fingerprint(settings, extra)
-    except OSError as exc:
-        fingerprint, unreadable = None, first_line(exc)  # dbt's parse reports what it cannot read
-    cached = _read_cached_manifest(path, fingerprint) if fingerprint else None
-    if cached is not None:
-        return LoadedManifest(cached, "kept")
+        settings.export_env()
+        if as_of is not None:
+            os.environ[AS_OF_ENV] = as_of.isoformat()
+        if statement_timeout:
+            os.environ["PGOPTIONS"] = session_options(statement_timeout)
+        yield
+    finally:
+        for name in set(os.environ) - set(before):
+            del os.environ[name]
+        for name, value in before.items():
+            if os.environ.get(name) != value:
+                os.environ[name] = value
 
-    from dbt.cli.main import dbtRunner
 
-    res = dbtRunner().invoke(["parse", "--no-write-json", *base_args(settings), *extra])
+def load_manifest(settings: Settings, extra: list[str] | None = None) -> LoadedManifest:
+    """The parsed project, for invocations to share; kept between processes (manifest_cache)."""
+    extra = list(extra or [])
+    with dbt_environment(settings):
+        path = manifest_cache.manifest_cache_path(settings)
+        unreadable: str | None = None
+        try:
+            fingerprint: str | None = manifest_cache.project_fingerprint(settings, extra)
+        except OSError as exc:
+            fingerprint, unreadable = None, first_line(exc)  # dbt's parse reports what it cannot read
+        cached = manifest_cache.read_cached(path, fingerprint) if fingerprint else None
+        if cached is not None:
+            return LoadedManifest(cached, "kept")
+
+        from dbt.cli.main import dbtRunner
+
+        res = dbtRunner().invoke(["parse", "--no-write-json", *base_args(settings), *extra])
     if isinstance(res.exception, KeyboardInterrupt):
         raise KeyboardInterrupt
     if not res.success or res.result is None:
         detail = first_line(res.exception) if res.exception is not None else ""
         raise UserError(f"the dbt project does not parse{': ' + detail if detail else ''}.")
-    problem = _write_cached_manifest(path, fingerprint, res.result) if fingerprint else unreadable
+    problem = manifest_cache.write_cached(path, fingerprint, res.result) if fingerprint else unreadable
     return LoadedManifest(res.result, "parsed" if problem is None else f"parsed, not kept: {problem}")
 
 
@@ -340,18 +212,23 @@ def invoke(
     progress: ProgressCallback | None = None,
     callbacks: list[Callable[[Any], None]] | None = None,
     manifest: Any = None,
+    *,
+    as_of: datetime | None = None,
+    statement_timeout: float | None = None,
 ) -> DbtSummary:
     """Run one dbt command in-process and summarise its node results.
 
-    With `manifest` (from load_manifest, parsed with the same vars) dbt skips parsing.
+    With `manifest` (from load_manifest, parsed with the same vars) dbt skips parsing. `as_of` is
+    what the as_of() macro reads when no var sets it; `statement_timeout` (seconds) bounds every
+    statement of dbt's sessions.
     """
     from dbt.cli.main import dbtRunner
 
-    settings.export_env()
     args = [*command, *base_args(settings), *(extra or [])]
     started = time.monotonic()
     listeners = [*(callbacks or []), *([_progress_listener(progress)] if progress else [])]
-    res = dbtRunner(manifest=manifest, callbacks=listeners).invoke(args)
+    with dbt_environment(settings, as_of=as_of, statement_timeout=statement_timeout):
+        res = dbtRunner(manifest=manifest, callbacks=listeners).invoke(args)
     seconds = time.monotonic() - started
     summary = DbtSummary(command=" ".join(command), success=bool(res.success), seconds=seconds)
     if isinstance(res.exception, KeyboardInterrupt):

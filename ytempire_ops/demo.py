@@ -70,7 +70,7 @@ def run_demo(progress: Callable[[str], None]) -> DemoResult:
         if has_raw:
             progress("raw data already present: generating nothing")
         else:
-            from ytempire_ops.generate import generate
+            from ytempire_ops.generator import generate
 
             progress(f"generating {DEMO_DAYS} days of data at scale {DEMO_SCALE}")
             result = generate(conn, scale=DEMO_SCALE, days=DEMO_DAYS, seed=42, progress=progress)

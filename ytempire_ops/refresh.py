@@ -7,18 +7,23 @@ possible) for every materialized view of the manifest in dependency order, each
 on its own connection as soon as the models it reads are built, while dbt runs
 the rest (the views step times what is left once dbt ends); retention
 (drop_chunks where policies are unavailable); warm the Redis keys.
+
+Each step is a function of one RefreshContext (the arguments, the shared manifest, the views'
+refresher, the result); `run_step` times it and records its Step. The as_of and the statement
+timeout are parameters: dbt gets them through dbt_ops.invoke, the steps' own sessions through
+dbt_ops.connect.
 """
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import psycopg2
@@ -27,7 +32,16 @@ from psycopg2 import sql
 
 from ytempire_ops import errors
 from ytempire_ops.config import Settings
-from ytempire_ops.dbt_ops import DbtSummary, invoke, jinja_log_collector, load_manifest, project_config
+from ytempire_ops.dbt_ops import (
+    DbtSummary,
+    LoadedManifest,
+    connect,
+    env_as_of,
+    invoke,
+    jinja_log_collector,
+    load_manifest,
+)
+from ytempire_ops.manifest_cache import project_config
 
 # pg_try_advisory_lock key of `refresh`: a constant, so every refresh of a database contends for it.
 LOCK_KEY = 0x59_54_45_4D_52_45_46  # "YTEMREF"
@@ -174,15 +188,17 @@ def _snapshot_current_sql(source: SnapshotSource) -> sql.Composed:
     ).format(source_rows=source_rows, snapshot_rows=snapshot_rows)
 
 
-def unchanged_snapshots(settings: Settings, sources: list[SnapshotSource]) -> list[str]:
+def unchanged_snapshots(
+    settings: Settings, sources: list[SnapshotSource], *, statement_timeout: float | None = None
+) -> list[str]:
     """The names of the snapshots whose source has not changed since they were taken.
 
     A snapshot that cannot be read (not built yet) counts as changed: dbt then runs it.
     """
     unchanged = []
-    conn = psycopg2.connect(**settings.pg_kwargs())
-    conn.autocommit = True
+    conn = connect(settings, statement_timeout=statement_timeout)
     try:
+        conn.autocommit = True
         with conn.cursor() as cur:
             for source in sources:
                 try:
@@ -225,7 +241,13 @@ select exists (
 """
 
 
-def retention_due(settings: Settings, horizons: list[tuple[str, str, str]], as_of: str) -> list[str] | None:
+def retention_due(
+    settings: Settings,
+    horizons: list[tuple[str, str, str]],
+    as_of: str,
+    *,
+    statement_timeout: float | None = None,
+) -> list[str] | None:
     """None when the retention macro has work or something to report; else one line per hypertable.
 
     The macro (`dbt run-operation timescaledb_enforce_retention`) costs a dbt invocation, about a
@@ -235,7 +257,7 @@ def retention_due(settings: Settings, horizons: list[tuple[str, str, str]], as_o
     """
     if not horizons:
         return None
-    conn = psycopg2.connect(**settings.pg_kwargs())
+    conn = connect(settings, statement_timeout=statement_timeout)
     try:
         with conn.cursor() as cur:
             cur.execute(
@@ -256,24 +278,6 @@ def retention_due(settings: Settings, horizons: list[tuple[str, str, str]], as_o
             return lines
     finally:
         conn.close()
-
-
-@contextmanager
-def statement_timeout(seconds: float | None) -> Iterator[None]:
-    """Every PostgreSQL session opened inside (dbt's and ours) gets this statement_timeout."""
-    if not seconds:
-        yield
-        return
-    before = os.environ.get("PGOPTIONS")
-    option = f"-c statement_timeout={int(seconds * 1000)}"
-    os.environ["PGOPTIONS"] = f"{before} {option}" if before else option
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("PGOPTIONS", None)
-        else:
-            os.environ["PGOPTIONS"] = before
 
 
 def materialized_views(manifest: Any) -> list[dict[str, Any]]:
@@ -377,9 +381,11 @@ def _refresh_one(conn: Any, view: dict[str, Any]) -> dict[str, Any]:
         return {"statement": statement.as_string(conn), "seconds": round(time.monotonic() - started, 3)}
 
 
-def dry_run_views(settings: Settings, views: list[dict[str, Any]]) -> dict[str, Any]:
+def dry_run_views(
+    settings: Settings, views: list[dict[str, Any]], *, statement_timeout: float | None = None
+) -> dict[str, Any]:
     """The statement each view's refresh would run, in order; nothing is refreshed."""
-    conn = psycopg2.connect(**settings.pg_kwargs())
+    conn = connect(settings, statement_timeout=statement_timeout)
     try:
         with conn.cursor() as cur:
             return {
@@ -399,7 +405,9 @@ class ViewRefresher:
     or leaving the `with` block on an exception cancels the statements still running.
     """
 
-    def __init__(self, settings: Settings, views: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, settings: Settings, views: list[dict[str, Any]], *, statement_timeout: float | None = None
+    ) -> None:
         self._views = {view["unique_id"]: view for view in views}
         self._waiting = {
             uid: {*view["after_nodes"], *view["after_views"]} for uid, view in self._views.items()
@@ -411,11 +419,16 @@ class ViewRefresher:
         self._conns: list[Any] = []
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
         workers = max(1, min(VIEW_WORKERS, len(views)))
-        for _ in range(workers if views else 0):
-            conn = psycopg2.connect(**settings.pg_kwargs())
-            conn.autocommit = True
-            self._conns.append(conn)
-            self._idle.put(conn)
+        try:
+            for _ in range(workers if views else 0):
+                conn = connect(settings, statement_timeout=statement_timeout)
+                self._conns.append(conn)
+                conn.autocommit = True
+                self._idle.put(conn)
+        except BaseException:
+            for conn in self._conns:
+                conn.close()
+            raise
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="refresh-view")
 
     def __enter__(self) -> ViewRefresher:
@@ -505,6 +518,215 @@ def _dbt_failure(summary: DbtSummary) -> str:
     return summary.error or "dbt reported a failure"
 
 
+# What a step reports: its status (ok, skipped, dry-run), a one-line detail and its data.
+StepOutcome = tuple[str, str, dict[str, Any]]
+
+
+def _quiet(_line: str) -> None:
+    pass
+
+
+@dataclass
+class RefreshContext:
+    """What the steps of one refresh share: its arguments, the parsed project, the views' refresher.
+
+    `as_of` is what the as_of() macro reads when no var sets it (None: $YTEMPIRE_AS_OF, else the run's
+    start); `statement_timeout` (seconds) bounds every statement, dbt's and the steps' own.
+    """
+
+    settings: Settings
+    as_of: datetime | None = None
+    statement_timeout: float | None = None
+    dbt_vars: str | None = None
+    dry_run: bool = False
+    skip_dbt: bool = False
+    skip_warm: bool = False
+    progress: Callable[[str], None] = _quiet
+    result: RefreshResult = field(default_factory=RefreshResult)
+    loaded: LoadedManifest | None = None
+    views: ViewRefresher | None = None
+    # What the dbt and views steps hold open (the refresher's connections); closed after the views step.
+    resources: ExitStack = field(default_factory=ExitStack)
+
+    @property
+    def vars_args(self) -> list[str]:
+        return ["--vars", self.dbt_vars] if self.dbt_vars else []
+
+    def manifest(self, step: str) -> Any:
+        """One manifest for every dbt invocation and the views step, read back from the previous refresh
+        while the project is unchanged (load_manifest): parsing costs about a second in every process."""
+        if self.loaded is None:
+            try:
+                self.loaded = load_manifest(self.settings, [*self.vars_args, "--log-level", "none"])
+            except errors.UserError as exc:
+                raise StepFailed(step, str(exc)) from exc
+        return self.loaded.manifest
+
+    def view_refresher(self, step: str) -> ViewRefresher:
+        if self.views is None:
+            views = materialized_views(self.manifest(step))
+            self.views = self.resources.enter_context(
+                ViewRefresher(self.settings, views, statement_timeout=self.statement_timeout)
+            )
+        return self.views
+
+    def invoke(self, command: list[str], step: str, callbacks: list[Callable[[Any], None]]) -> DbtSummary:
+        """A dbt command on the shared manifest; --no-write-json: no graph.gpickle either (a quarter of a
+        second at scale 1)."""
+        return invoke(
+            command,
+            self.settings,
+            [*self.vars_args, "--log-level", "none", "--no-write-json"],
+            callbacks=callbacks,
+            manifest=self.manifest(step),
+            as_of=self.as_of,
+            statement_timeout=self.statement_timeout,
+        )
+
+
+def lock_step(ctx: RefreshContext, conn: Any, started: float) -> bool:
+    """Take the advisory lock on conn (opened at `started`); False, and the result says skipped, when
+    another refresh holds it."""
+    with conn.cursor() as cur:
+        cur.execute("select pg_try_advisory_lock(%s)", (LOCK_KEY,))
+        acquired = bool(cur.fetchone()[0])
+    ctx.result.steps.append(Step("lock", "ok" if acquired else "skipped", time.monotonic() - started))
+    if not acquired:
+        ctx.result.exit_code = errors.EXIT_SKIPPED_LOCKED
+        ctx.result.error = "another refresh holds the lock; skipped"
+    return acquired
+
+
+def dbt_step(ctx: RefreshContext) -> StepOutcome:
+    """dbt build of the time-series selector; each view is refreshed as soon as what it reads is built."""
+    if ctx.skip_dbt:
+        return "skipped", "--skip-dbt", {}
+    # The clock starts before the manifest is loaded and the snapshots checked: both are part of the
+    # fixed cost before dbt's first node.
+    started = time.monotonic()
+    # Users and channels change rarely: when neither snapshot's source changed, the selector
+    # without those two snapshots runs (their nodes would find nothing to write).
+    sources = snapshot_sources(ctx.manifest("dbt"), ENTITY_SNAPSHOTS)
+    try:
+        unchanged = (
+            unchanged_snapshots(ctx.settings, sources, statement_timeout=ctx.statement_timeout)
+            if sources
+            else []
+        )
+    except psycopg2.Error as exc:
+        raise StepFailed("dbt", errors.first_line(exc)) from exc
+    selector = SELECTOR_ENTITIES_UNCHANGED if set(unchanged) == set(ENTITY_SNAPSHOTS) else SELECTOR
+    command = dbt_step_command(selector)
+    if ctx.dry_run:
+        return "dry-run", f"would run: {' '.join(['dbt', *command, *ctx.vars_args])}", {"selector": selector}
+    marks: dict[str, float] = {}
+    refresher = ctx.view_refresher("dbt")
+
+    def on_event(event: Any) -> None:
+        # When the first node started and the last one finished: what comes before is dbt's fixed
+        # cost (import, manifest, relation cache), what comes after its run-end hooks.
+        if event.info.name == "NodeStart":
+            marks.setdefault("first_node", time.monotonic())
+        elif event.info.name == "NodeFinished":
+            marks["last_node"] = time.monotonic()
+            info = event.data.node_info
+            refresher.node_finished(info.unique_id, info.node_status)
+
+    summary = ctx.invoke(command, "dbt", [on_event])
+    if not summary.success:
+        raise StepFailed("dbt", _dbt_failure(summary))
+    ended = time.monotonic()
+    first, last = marks.get("first_node", ended), marks.get("last_node", ended)
+    timing = {
+        "before_first_node": round(first - started, 3),
+        "nodes": round(last - first, 3),
+        "after_last_node": round(ended - last, 3),
+    }
+    nodes = {n.name: round(n.seconds, 3) for n in sorted(summary.nodes, key=lambda n: -n.seconds)}
+    source = ctx.loaded.source if ctx.loaded is not None else ""
+    data = {"manifest": source, "selector": selector, "timing": timing, "nodes": nodes}
+    return "ok", f"{len(summary.nodes)} nodes", data
+
+
+def views_step(ctx: RefreshContext) -> StepOutcome:
+    """What is left of the views' refresh once dbt has ended (a dry run: the statements it would run)."""
+    if ctx.dry_run:
+        views = materialized_views(ctx.manifest("materialized views"))
+        timings = dry_run_views(ctx.settings, views, statement_timeout=ctx.statement_timeout)
+        return "dry-run", f"{len(timings)} views", timings
+    refresher = ctx.view_refresher("materialized views")
+    refresher.dbt_done()
+    timings = refresher.finish()
+    overlapped = sum(1 for timing in timings.values() if timing["during_dbt"])
+    return "ok", f"{len(timings)} views ({overlapped} started while dbt ran)", timings
+
+
+def retention_step(ctx: RefreshContext) -> StepOutcome:
+    """drop_chunks past each hypertable's horizon, through the macro only when a chunk is due."""
+    status = "dry-run" if ctx.dry_run else "ok"
+    # Without --vars or an as_of var in dbt_project.yml, the macro's as_of is the refresh's as_of,
+    # else YTEMPIRE_AS_OF, else the clock, which the check reads too.
+    if not ctx.vars_args and not project_as_of(ctx.settings):
+        try:
+            idle = retention_due(
+                ctx.settings,
+                retention_horizons(ctx.manifest("retention")),
+                env_as_of(ctx.as_of),
+                statement_timeout=ctx.statement_timeout,
+            )
+        except psycopg2.Error as exc:
+            raise StepFailed("retention", errors.first_line(exc)) from exc
+        if idle is not None:
+            return status, "; ".join(idle), {"log": idle, "dbt": False}
+    args = ["--args", "{dry_run: true}"] if ctx.dry_run else []
+    lines: list[str] = []
+    summary = ctx.invoke(
+        ["run-operation", "timescaledb_enforce_retention", *args],
+        "retention",
+        [jinja_log_collector("timescaledb retention", lines)],
+    )
+    if not summary.success:
+        raise StepFailed("retention", summary.error or "run-operation failed")
+    return status, "; ".join(lines), {"log": lines, "dbt": True}
+
+
+def warm_step(ctx: RefreshContext) -> StepOutcome:
+    """Publish every Redis dashboard key from the marts just built."""
+    if ctx.skip_warm:
+        return "skipped", "--skip-warm", {}
+    if ctx.dry_run:
+        return "dry-run", "would publish every dashboard key", {}
+    from ytempire_ops.warm import RedisUnavailable, warm
+
+    try:
+        warmed = warm(ctx.settings, statement_timeout=ctx.statement_timeout)
+    except RedisUnavailable as exc:
+        raise StepFailed(
+            "warm", f"{exc} The database work is kept.", exit_code=errors.EXIT_REDIS_UNAVAILABLE
+        ) from exc
+    return "ok", "", warmed.as_dict()
+
+
+def run_step(ctx: RefreshContext, name: str, step: Callable[[RefreshContext], StepOutcome]) -> Step:
+    """Run one step, timed, and record it in the result."""
+    ctx.progress(f"{name} ...")
+    started = time.monotonic()
+    status, detail, data = step(ctx)
+    done = Step(name, status, time.monotonic() - started, detail, data)
+    ctx.result.steps.append(done)
+    ctx.progress(f"{name}: {status} in {done.seconds:.2f} s{(' - ' + detail) if detail else ''}")
+    return done
+
+
+def run_steps(ctx: RefreshContext) -> None:
+    """The steps after the lock, in order; the views' connections are closed once their step ends."""
+    with ctx.resources:
+        run_step(ctx, "dbt", dbt_step)
+        run_step(ctx, "materialized views", views_step)
+    run_step(ctx, "retention", retention_step)
+    run_step(ctx, "warm", warm_step)
+
+
 def refresh(
     settings: Settings,
     *,
@@ -513,196 +735,35 @@ def refresh(
     skip_warm: bool = False,
     statement_timeout_seconds: float | None = None,
     dbt_vars: str | None = None,
-    progress: Callable[[str], None] = lambda line: None,
+    as_of: datetime | None = None,
+    progress: Callable[[str], None] = _quiet,
 ) -> RefreshResult:
-    result = RefreshResult()
-    with statement_timeout(statement_timeout_seconds):
-        started = time.monotonic()
-        lock = psycopg2.connect(**settings.pg_kwargs())
+    """Every step under the advisory lock; a failed step ends the refresh with its exit code."""
+    ctx = RefreshContext(
+        settings=settings,
+        as_of=as_of,
+        statement_timeout=statement_timeout_seconds,
+        dbt_vars=dbt_vars,
+        dry_run=dry_run,
+        skip_dbt=skip_dbt,
+        skip_warm=skip_warm,
+        progress=progress,
+    )
+    started = time.monotonic()
+    lock = connect(settings, statement_timeout=statement_timeout_seconds)
+    try:
         lock.autocommit = True
+        if not lock_step(ctx, lock, started):
+            return ctx.result
         try:
-            with lock.cursor() as cur:
-                cur.execute("select pg_try_advisory_lock(%s)", (LOCK_KEY,))
-                acquired = bool(cur.fetchone()[0])
-            result.steps.append(Step("lock", "ok" if acquired else "skipped", time.monotonic() - started))
-            if not acquired:
-                result.exit_code = errors.EXIT_SKIPPED_LOCKED
-                result.error = "another refresh holds the lock; skipped"
-                return result
-            try:
-                _run_steps(settings, result, dry_run, skip_dbt, skip_warm, dbt_vars, progress)
-            except StepFailed as exc:
-                result.steps.append(Step(exc.step, "failed", detail=str(exc)))
-                result.exit_code = exc.exit_code
-                result.error = str(exc)
-            finally:
-                with lock.cursor() as cur:
-                    cur.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
+            run_steps(ctx)
+        except StepFailed as exc:
+            ctx.result.steps.append(Step(exc.step, "failed", detail=str(exc)))
+            ctx.result.exit_code = exc.exit_code
+            ctx.result.error = str(exc)
         finally:
-            lock.close()
-    return result
-
-
-def _timed(result: RefreshResult, name: str, progress: Callable[[str], None]) -> Callable[..., Step]:
-    def run(func: Callable[[], tuple[str, str, dict[str, Any]]]) -> Step:
-        progress(f"{name} ...")
-        started = time.monotonic()
-        status, detail, data = func()
-        step = Step(name, status, time.monotonic() - started, detail, data)
-        result.steps.append(step)
-        progress(f"{name}: {status} in {step.seconds:.2f} s{(' - ' + detail) if detail else ''}")
-        return step
-
-    return run
-
-
-def _run_steps(
-    settings: Settings,
-    result: RefreshResult,
-    dry_run: bool,
-    skip_dbt: bool,
-    skip_warm: bool,
-    dbt_vars: str | None,
-    progress: Callable[[str], None],
-) -> None:
-    extra = ["--vars", dbt_vars] if dbt_vars else []
-    # One manifest shared by the dbt invocations and the materialized views step, read back from
-    # the previous refresh while the project is unchanged (load_manifest): parsing costs about a
-    # second in every process.
-    parsed: dict[str, Any] = {}
-
-    def manifest(step: str) -> Any:
-        if "manifest" not in parsed:
-            try:
-                loaded = load_manifest(settings, [*extra, "--log-level", "none"])
-            except errors.UserError as exc:
-                raise StepFailed(step, str(exc)) from exc
-            parsed["manifest"], parsed["source"] = loaded.manifest, loaded.source
-        return parsed["manifest"]
-
-    def dbt_step(views: Callable[[], ViewRefresher] | None) -> tuple[str, str, dict[str, Any]]:
-        if skip_dbt:
-            return "skipped", "--skip-dbt", {}
-        # The clock starts before the manifest is loaded and the snapshots checked: both are part
-        # of the fixed cost before dbt's first node.
-        started = time.monotonic()
-        # Users and channels change rarely: when neither snapshot's source changed, the selector
-        # without those two snapshots runs (their nodes would find nothing to write).
-        sources = snapshot_sources(manifest("dbt"), ENTITY_SNAPSHOTS)
-        try:
-            unchanged = unchanged_snapshots(settings, sources) if sources else []
-        except psycopg2.Error as exc:
-            raise StepFailed("dbt", errors.first_line(exc)) from exc
-        selector = SELECTOR_ENTITIES_UNCHANGED if set(unchanged) == set(ENTITY_SNAPSHOTS) else SELECTOR
-        command = dbt_step_command(selector)
-        if dry_run or views is None:
-            return "dry-run", f"would run: {' '.join(['dbt', *command, *extra])}", {"selector": selector}
-        marks: dict[str, float] = {}
-        refresher = views()
-
-        def on_event(event: Any) -> None:
-            # When the first node started and the last one finished: what comes before is dbt's
-            # fixed cost (import, manifest, relation cache), what comes after its run-end hooks.
-            if event.info.name == "NodeStart":
-                marks.setdefault("first_node", time.monotonic())
-            elif event.info.name == "NodeFinished":
-                marks["last_node"] = time.monotonic()
-                info = event.data.node_info
-                refresher.node_finished(info.unique_id, info.node_status)
-
-        summary = invoke(
-            command,
-            settings,
-            [*extra, "--log-level", "none", "--no-write-json"],
-            callbacks=[on_event],
-            manifest=manifest("dbt"),
-        )
-        if not summary.success:
-            raise StepFailed("dbt", _dbt_failure(summary))
-        ended = time.monotonic()
-        first, last = marks.get("first_node", ended), marks.get("last_node", ended)
-        timing = {
-            "before_first_node": round(first - started, 3),
-            "nodes": round(last - first, 3),
-            "after_last_node": round(ended - last, 3),
-        }
-        nodes = {n.name: round(n.seconds, 3) for n in sorted(summary.nodes, key=lambda n: -n.seconds)}
-        data = {"manifest": parsed["source"], "selector": selector, "timing": timing, "nodes": nodes}
-        return "ok", f"{len(summary.nodes)} nodes", data
-
-    if dry_run:
-        _timed(result, "dbt", progress)(lambda: dbt_step(None))
-
-        def dry_views_step() -> tuple[str, str, dict[str, Any]]:
-            timings = dry_run_views(settings, materialized_views(manifest("materialized views")))
-            return "dry-run", f"{len(timings)} views", timings
-
-        _timed(result, "materialized views", progress)(dry_views_step)
-    else:
-        # Each view is refreshed as soon as the models it reads are built, beside dbt's remaining
-        # nodes; the views step's time is what is left of that work once dbt has ended.
-        with ExitStack() as stack:
-            holder: list[ViewRefresher] = []
-
-            def refresher() -> ViewRefresher:
-                if not holder:
-                    views = materialized_views(manifest("dbt" if not skip_dbt else "materialized views"))
-                    holder.append(stack.enter_context(ViewRefresher(settings, views)))
-                return holder[0]
-
-            _timed(result, "dbt", progress)(lambda: dbt_step(refresher))
-
-            def views_step() -> tuple[str, str, dict[str, Any]]:
-                views = refresher()
-                views.dbt_done()
-                timings = views.finish()
-                overlapped = sum(1 for timing in timings.values() if timing["during_dbt"])
-                return "ok", f"{len(timings)} views ({overlapped} started while dbt ran)", timings
-
-            _timed(result, "materialized views", progress)(views_step)
-
-    def retention_step() -> tuple[str, str, dict[str, Any]]:
-        status = "dry-run" if dry_run else "ok"
-        # Without --vars or an as_of var in dbt_project.yml, the macro's as_of is YTEMPIRE_AS_OF or
-        # the clock, which the check reads too.
-        if not extra and not project_as_of(settings):
-            try:
-                idle = retention_due(
-                    settings, retention_horizons(manifest("retention")), os.environ.get("YTEMPIRE_AS_OF", "")
-                )
-            except psycopg2.Error as exc:
-                raise StepFailed("retention", errors.first_line(exc)) from exc
-            if idle is not None:
-                return status, "; ".join(idle), {"log": idle, "dbt": False}
-        args = ["--args", "{dry_run: true}"] if dry_run else []
-        lines: list[str] = []
-        summary = invoke(
-            ["run-operation", "timescaledb_enforce_retention", *args],
-            settings,
-            # --no-write-json: no graph.gpickle either (a quarter of a second at scale 1).
-            [*extra, "--log-level", "none", "--no-write-json"],
-            callbacks=[jinja_log_collector("timescaledb retention", lines)],
-            manifest=manifest("retention"),
-        )
-        if not summary.success:
-            raise StepFailed("retention", summary.error or "run-operation failed")
-        return status, "; ".join(lines), {"log": lines, "dbt": True}
-
-    _timed(result, "retention", progress)(retention_step)
-
-    def warm_step() -> tuple[str, str, dict[str, Any]]:
-        if skip_warm:
-            return "skipped", "--skip-warm", {}
-        if dry_run:
-            return "dry-run", "would publish every dashboard key", {}
-        from ytempire_ops.warm import RedisUnavailable, warm
-
-        try:
-            warmed = warm(settings)
-        except RedisUnavailable as exc:
-            raise StepFailed(
-                "warm", f"{exc} The database work is kept.", exit_code=errors.EXIT_REDIS_UNAVAILABLE
-            ) from exc
-        return "ok", "", warmed.as_dict()
-
-    _timed(result, "warm", progress)(warm_step)
+            with lock.cursor() as cur:
+                cur.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
+    finally:
+        lock.close()
+    return ctx.result

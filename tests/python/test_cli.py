@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import psycopg2
@@ -15,6 +16,8 @@ import pytest
 import redis
 from conftest import AS_OF, StackHandle, new_database, run_cli, run_dbt, table_digest
 
+from ytempire_ops.config import Settings
+from ytempire_ops.dbt_ops import dbt_environment, env_as_of
 from ytempire_ops.refresh import LOCK_KEY, SELECTOR, SELECTOR_ENTITIES_UNCHANGED, materialized_views
 
 
@@ -190,6 +193,59 @@ def test_refresh_leaves_out_entity_snapshots_whose_sources_did_not_change(
     assert changed["selector"] == SELECTOR
     assert "users_snapshot" in changed["nodes"] and "channels_snapshot" in changed["nodes"]
     assert refresh()["selector"] == SELECTOR_ENTITIES_UNCHANGED
+
+
+def test_an_exported_ytempire_as_of_is_honoured_when_no_as_of_is_given(
+    test_stack: StackHandle, ops_db
+) -> None:
+    dbname, env = ops_db
+    later = datetime.fromisoformat(AS_OF) + timedelta(minutes=7)
+    result = run_cli(["refresh", "--json", "--skip-warm"], {**env, "YTEMPIRE_AS_OF": later.isoformat()})
+    assert result.returncode == 0, result.stdout + result.stderr
+    conn = test_stack.connect(dbname)
+    with conn.cursor() as cur:
+        cur.execute("select as_of from analytics.mart_executive_overview")
+        assert cur.fetchone()[0] == later
+    conn.close()
+
+
+def test_statement_timeout_bounds_the_refresh_own_sessions(test_stack: StackHandle, ops_db) -> None:
+    """--statement-timeout reaches the views step's connections: a refresh parked on a lock is cancelled."""
+    dbname, env = ops_db
+    holder = test_stack.connect(dbname)
+    holder.autocommit = False
+    with holder.cursor() as cur:
+        cur.execute("lock table analytics.fact_video_hourly in access exclusive mode")
+    try:
+        result = run_cli(
+            ["refresh", "--skip-dbt", "--skip-warm", "--statement-timeout", "1"], env, timeout=120
+        )
+    finally:
+        holder.rollback()
+        holder.close()
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "canceling statement due to statement timeout" in one_sentence(result.stderr)
+
+
+def test_dbt_environment_sets_what_dbt_reads_for_its_duration_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    exported = "2026-01-01T00:00:00+00:00"
+    monkeypatch.setenv("YTEMPIRE_AS_OF", exported)
+    monkeypatch.setenv("PGOPTIONS", "-c jit=off")
+    monkeypatch.delenv("YTEMPIRE_PG_HOST", raising=False)
+    before = dict(os.environ)
+    settings = Settings(pg_host="db.invalid", pg_password="pw")
+    given = datetime(2026, 2, 1, tzinfo=UTC)
+    with pytest.raises(RuntimeError), dbt_environment(settings, as_of=given, statement_timeout=1.5):
+        assert os.environ["YTEMPIRE_AS_OF"] == given.isoformat() == env_as_of(given)
+        assert os.environ["PGOPTIONS"] == "-c jit=off -c statement_timeout=1500"
+        assert os.environ["YTEMPIRE_PG_HOST"] == "db.invalid"
+        raise RuntimeError("dbt failed")
+    assert dict(os.environ) == before
+    # Without an instant, the one the caller exported is what the as_of() macro reads.
+    with dbt_environment(settings):
+        assert os.environ["YTEMPIRE_AS_OF"] == exported == env_as_of()
+        assert os.environ["PGOPTIONS"] == "-c jit=off"
+    assert dict(os.environ) == before
 
 
 def test_views_are_ordered_by_dependency_level() -> None:

@@ -1,4 +1,4 @@
-"""The synthetic raw-data generator (`ytempire_ops.generate.generate`) against a real database.
+"""The synthetic raw-data generator (`ytempire_ops.generator.generate`) against a real database.
 
 Every test gets a fresh empty database (the `pg_db` fixture) and generates a small history: 0.1 scale
 is 5 users, 25 channels and ~30 videos a day. The as-of instant is fixed so windows are reproducible.
@@ -19,7 +19,7 @@ import pytest
 from psycopg2 import sql
 
 from ytempire_ops.errors import UserError
-from ytempire_ops.generate import META_SCHEMA, RAW_TABLES, GenerateResult, generate
+from ytempire_ops.generator import META_SCHEMA, RAW_TABLES, GenerateResult, generate
 
 AS_OF = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 # The project's documented raw contract (generated from ytempire_ops/sql/raw_schema.sql).

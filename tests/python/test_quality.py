@@ -31,8 +31,7 @@ from conftest import AS_OF, PROJECT_DIR, StackHandle, new_database, run_cli, run
 from psycopg2 import sql
 
 from ytempire_ops.check import CheckReport, check_quarantine
-from ytempire_ops.generate import RAW_TABLES, generate
-from ytempire_ops.generator import anomalies
+from ytempire_ops.generator import RAW_TABLES, anomalies, generate
 
 SCALE, DAYS = "0.05", "2"
 # A seed whose clean data breaks no rule, not even a warning (no video over $3.00 in the 7-day

@@ -30,6 +30,8 @@ from ytempire_ops.warm import (
     KEY_CLASSES,
     PAYLOAD_SHAPES,
     RedisUnavailable,
+    payloads,
+    publisher,
     read_overview,
     validate_payload,
     warm,
@@ -373,14 +375,14 @@ def test_a_value_with_an_at_sign_is_refused_before_anything_is_published(
     settings: Settings, rclient: redis.Redis, prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = warm(settings, prefix=prefix)
-    real_build = warm_module.build_values
+    real_build = payloads.build_values
 
     def leaky(snapshot: Any) -> dict[str, dict[str, Any]]:
         values = real_build(snapshot)
         values["dashboard:channels"]["channels"][0]["channel_name"] = "owner@example.com"
         return values
 
-    monkeypatch.setattr(warm_module, "build_values", leaky)
+    monkeypatch.setattr(payloads, "build_values", leaky)
     with pytest.raises(warm_module.PersonalDataError) as caught:
         warm(settings, prefix=prefix)
     assert "dashboard:channels" in str(caught.value)
@@ -515,7 +517,7 @@ def test_a_warm_that_dies_before_publishing_changes_nothing_public_and_its_keys_
     def crash(*args: Any, **kwargs: Any) -> tuple[int, int]:
         raise RuntimeError("killed between staging and publication")
 
-    monkeypatch.setattr(warm_module, "_publish", crash)
+    monkeypatch.setattr(publisher, "publish", crash)
     with pytest.raises(RuntimeError):
         warm(settings, prefix=prefix)
     for key in DASHBOARD_KEYS:

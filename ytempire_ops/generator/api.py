@@ -6,7 +6,8 @@ same rows, and the rows are exactly what the platform would have ingested by the
 minutes writes the rows ingested in the next N minutes, so generate(as_of=T) followed by
 append_minutes=N holds the same rows as one generation up to T + N with the same history start.
 
-The building blocks live in `ytempire_ops.generator`; this module is the public API.
+The building blocks are the other modules of `ytempire_ops.generator`; this module is its public
+API, re-exported by the package.
 """
 
 from __future__ import annotations
