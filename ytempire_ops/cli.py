@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ytempire_ops import config, errors
+from ytempire_ops import errors
 from ytempire_ops.config import Settings
 from ytempire_ops.redact import redact
 
@@ -100,7 +100,6 @@ def main_callback(
     ] = False,
 ) -> None:
     STATE["debug"] = debug
-    config.session_defaults()
 
 
 # --------------------------------------------------------------------------- local stack

@@ -79,6 +79,7 @@ def pg_connect_kwargs(
         "dbname": dbname,
         "connect_timeout": CONNECT_TIMEOUT_SECONDS,
         "application_name": application_name,
+        "options": session_options(),
     }
 
 
@@ -191,14 +192,20 @@ class Settings:
 
 
 # Session settings every PostgreSQL connection of the CLI (its own and dbt's) starts with, through
-# libpq's PGOPTIONS. JIT compilation costs seconds on queries that touch many hypertable chunks and
+# libpq's options. JIT compilation costs seconds on queries that touch many hypertable chunks and
 # saves nothing on the warehouse's short incremental statements. A setting already in PGOPTIONS wins.
 SESSION_DEFAULTS = {"jit": "off"}
 
 
-def session_defaults() -> None:
-    """Add SESSION_DEFAULTS to PGOPTIONS for this process and the dbt it runs."""
-    current = os.environ.get("PGOPTIONS", "")
-    extra = [f"-c {name}={value}" for name, value in SESSION_DEFAULTS.items() if f"{name}=" not in current]
-    if extra:
-        os.environ["PGOPTIONS"] = " ".join([current, *extra]).strip()
+def session_options(statement_timeout: float | None = None) -> str:
+    """libpq options of a session: $PGOPTIONS, SESSION_DEFAULTS it does not name, the statement timeout.
+
+    Given to our own connections as their `options` and to dbt's through PGOPTIONS (set only around
+    a dbt invocation, dbt_ops.dbt_environment); the process environment is never changed for it.
+    """
+    current = os.environ.get("PGOPTIONS", "").strip()
+    parts = [current] if current else []
+    parts += [f"-c {name}={value}" for name, value in SESSION_DEFAULTS.items() if f"{name}=" not in current]
+    if statement_timeout:
+        parts.append(f"-c statement_timeout={int(statement_timeout * 1000)}")
+    return " ".join(parts)

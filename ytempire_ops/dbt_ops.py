@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from ytempire_ops import manifest_cache
-from ytempire_ops.config import Settings
+from ytempire_ops.config import Settings, session_options
 from ytempire_ops.errors import UserError, first_line
 
 
@@ -135,21 +135,11 @@ def env_as_of(as_of: datetime | None = None) -> str:
     return as_of.isoformat() if as_of is not None else os.environ.get(AS_OF_ENV, "")
 
 
-def session_options(statement_timeout: float | None = None) -> str:
-    """libpq options of a PostgreSQL session: PGOPTIONS, with the statement_timeout (seconds) when given."""
-    current = os.environ.get("PGOPTIONS", "")
-    if not statement_timeout:
-        return current
-    option = f"-c statement_timeout={int(statement_timeout * 1000)}"
-    return f"{current} {option}" if current else option
-
-
 def connect(settings: Settings, *, statement_timeout: float | None = None) -> Any:
     """A psycopg2 connection whose statements get the statement_timeout (seconds) dbt's sessions get."""
     import psycopg2
 
-    options = {"options": session_options(statement_timeout)} if statement_timeout else {}
-    return psycopg2.connect(**settings.pg_kwargs(), **options)
+    return psycopg2.connect(**{**settings.pg_kwargs(), "options": session_options(statement_timeout)})
 
 
 @contextmanager
@@ -168,8 +158,7 @@ def dbt_environment(
         settings.export_env()
         if as_of is not None:
             os.environ[AS_OF_ENV] = as_of.isoformat()
-        if statement_timeout:
-            os.environ["PGOPTIONS"] = session_options(statement_timeout)
+        os.environ["PGOPTIONS"] = session_options(statement_timeout)
         yield
     finally:
         for name in set(os.environ) - set(before):

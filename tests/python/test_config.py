@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from ytempire_ops.config import Settings, read_stack_state
+from ytempire_ops.config import Settings, read_stack_state, session_options
 from ytempire_ops.errors import UserError
 
 
@@ -21,7 +22,8 @@ def test_a_corrupt_state_file_is_one_sentence_for_the_stack_and_ignored_by_setti
     assert Settings.load().pg_port == 6543
 
 
-def test_one_builder_for_connection_arguments_and_environment() -> None:
+def test_one_builder_for_connection_arguments_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PGOPTIONS", raising=False)
     state = {
         "postgres": {
             "host": "127.0.0.1",
@@ -42,6 +44,7 @@ def test_one_builder_for_connection_arguments_and_environment() -> None:
         "dbname": "other",
         "connect_timeout": 5,
         "application_name": "ytempire-ops",
+        "options": "-c jit=off",
     }
     superuser = Settings.from_state(state, superuser=True).pg_kwargs("postgres")
     assert (superuser["user"], superuser["password"], superuser["dbname"]) == (
@@ -57,3 +60,25 @@ def test_one_builder_for_connection_arguments_and_environment() -> None:
 def test_a_bad_redis_url_is_one_sentence() -> None:
     with pytest.raises(UserError, match="is not a valid Redis URL"):
         Settings(redis_url="http://nowhere").redis_client()
+
+
+def test_session_options_add_the_defaults_pgoptions_does_not_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PGOPTIONS", raising=False)
+    assert session_options() == "-c jit=off"
+    assert session_options(2.5) == "-c jit=off -c statement_timeout=2500"
+    monkeypatch.setenv("PGOPTIONS", "-c jit=on -c work_mem=8MB")
+    assert session_options() == "-c jit=on -c work_mem=8MB"
+    assert Settings().pg_kwargs()["options"] == "-c jit=on -c work_mem=8MB"
+
+
+def test_the_cli_leaves_the_process_environment_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Session options reach connections as arguments; only dbt_environment writes os.environ."""
+    from typer.testing import CliRunner
+
+    from ytempire_ops.cli import app
+
+    monkeypatch.delenv("PGOPTIONS", raising=False)
+    before = dict(os.environ)
+    result = CliRunner().invoke(app, ["local", "env", "--help"])
+    assert result.exit_code == 0, result.output
+    assert dict(os.environ) == before

@@ -54,15 +54,8 @@ def unavailable(
 
 
 def redis_client(settings: Settings) -> redis.Redis:
-    """A client with explicit timeouts, so an unreachable Redis fails in seconds rather than hanging cron."""
-    try:
-        return redis.Redis.from_url(
-            settings.redis_url,
-            socket_timeout=REDIS_TIMEOUT_SECONDS,
-            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-        )
-    except ValueError as exc:
-        raise errors.UserError(f"YTEMPIRE_REDIS_URL is not a valid Redis URL ({_first_line(exc)}).") from None
+    """The settings' client, with the warm's longer timeouts (a loaded Redis may answer slowly)."""
+    return settings.redis_client(REDIS_TIMEOUT_SECONDS)
 
 
 def staged_name(prefix: str, generation_id: str, key: str) -> str:
