@@ -18,6 +18,7 @@ from rich.table import Table
 
 from ytempire_ops import errors
 from ytempire_ops.config import Settings
+from ytempire_ops.findings import Level
 from ytempire_ops.redact import redact
 
 app = typer.Typer(
@@ -429,6 +430,7 @@ def refresh(
             detail = f"  {step.detail}" if step.detail else ""
             out.print(
                 f"{step.name:<20} {step.status:<8} {step.seconds:7.2f} s{detail}",
+                style=step.level.colour if step.level is not Level.OK else None,
                 markup=False,
                 highlight=False,
             )

@@ -41,6 +41,7 @@ from ytempire_ops.dbt_ops import (
     jinja_log_collector,
     load_manifest,
 )
+from ytempire_ops.findings import Level
 from ytempire_ops.manifest_cache import project_config
 
 # pg_try_advisory_lock key of `refresh`: a constant, so every refresh of a database contends for it.
@@ -68,6 +69,11 @@ class Step:
     detail: str = ""
     data: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def level(self) -> Level:
+        """The step's status in the level vocabulary check and doctor use (failed is an error)."""
+        return Level.parse(self.status)
+
 
 @dataclass
 class RefreshResult:
@@ -79,15 +85,26 @@ class RefreshResult:
     def seconds(self) -> float:
         return sum(step.seconds for step in self.steps)
 
+    @property
+    def level(self) -> Level:
+        """The worst step's level; a warning when skipped for the lock, an error for any other failure."""
+        if self.exit_code == errors.EXIT_SKIPPED_LOCKED:
+            return Level.WARN
+        if self.exit_code != errors.EXIT_OK:
+            return Level.ERROR
+        return max((step.level for step in self.steps), key=lambda level: level.rank, default=Level.OK)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "exit_code": self.exit_code,
+            "level": self.level.word,
             "error": self.error,
             "seconds": round(self.seconds, 3),
             "steps": [
                 {
                     "name": s.name,
                     "status": s.status,
+                    "level": s.level.word,
                     "seconds": round(s.seconds, 3),
                     "detail": s.detail,
                     **({"data": s.data} if s.data else {}),

@@ -58,3 +58,15 @@ def test_check_and_doctor_json_keep_their_shapes() -> None:
             {"name": "redis", "level": "FAIL", "detail": "cannot reach", "fix": "start it"},
         ],
     }
+
+
+def test_refresh_steps_speak_the_same_levels() -> None:
+    from ytempire_ops.refresh import RefreshResult, Step
+
+    result = RefreshResult(steps=[Step("lock", "ok"), Step("dbt", "skipped"), Step("views", "dry-run")])
+    assert result.level is Level.OK and result.as_dict()["level"] == "ok"
+    result.steps.append(Step("warm", "failed"))
+    assert [step["level"] for step in result.as_dict()["steps"]] == ["ok", "ok", "ok", "error"]
+    assert result.level is Level.ERROR
+    assert RefreshResult(steps=[Step("lock", "skipped")], exit_code=75).level is Level.WARN
+    assert RefreshResult(steps=[Step("dbt", "ok")], exit_code=1).level is Level.ERROR
