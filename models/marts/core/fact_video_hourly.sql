@@ -119,8 +119,9 @@ final as (
         cast(likes_at_last_poll as bigint) as likes_at_last_poll,
         cast(comments_at_last_poll as bigint) as comments_at_last_poll,
         cast(shares_at_last_poll as bigint) as shares_at_last_poll,
-        {{ engagement_rate('likes_at_last_poll', 'comments_at_last_poll', 'shares_at_last_poll', 'views_at_last_poll') }}
-            as engagement_rate,
+        {{ engagement_rate(
+            'likes_at_last_poll', 'comments_at_last_poll', 'shares_at_last_poll', 'views_at_last_poll'
+        ) }} as engagement_rate,
         {{ engagement_rate('likes_gained', 'comments_gained', 'shares_gained', 'views_gained') }}
             as engagement_rate_gained,
         cast(corrections as integer) as corrections,

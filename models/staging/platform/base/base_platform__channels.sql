@@ -16,10 +16,11 @@ source as (
 classified as (
 
     select
+        -- every raw column as delivered (the quarantine relations keep them as raw_values)
         source.*,
         {{ channels_quarantine_reason('source') }} as quarantine_reason
     from source
 
 )
 
-select * from classified
+select * from classified  -- noqa: AM04

@@ -28,6 +28,7 @@ videos as (
 classified as (
 
     select
+        -- every raw column as delivered (the quarantine relations keep them as raw_values)
         source.*,
         {{ video_costs_quarantine_reason('source', 'videos') }} as quarantine_reason
     from source
@@ -36,4 +37,4 @@ classified as (
 
 )
 
-select * from classified
+select * from classified  -- noqa: AM04

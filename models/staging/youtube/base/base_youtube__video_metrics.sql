@@ -30,6 +30,7 @@ videos as (
 classified as (
 
     select
+        -- every raw column as delivered (the quarantine relations keep them as raw_values)
         source.*,
         {{ video_metrics_quarantine_reason('source', 'videos') }} as quarantine_reason
     from source
@@ -38,4 +39,4 @@ classified as (
 
 )
 
-select * from classified
+select * from classified  -- noqa: AM04
