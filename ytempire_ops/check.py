@@ -2,7 +2,7 @@
 
 Source freshness (dbt source freshness), the latest dbt test results (kept in
 analytics.dbt_test_results by an on-run-end hook), the open alerts of
-mart_alerts, and quarantine counts when the warehouse has a quarantine relation.
+mart_alerts, and quarantine counts when the warehouse has a quarantine relation (*_quarantined).
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def check_quarantine(cur: Any, report: CheckReport) -> None:
     cur.execute(
         """
         select table_schema, table_name from information_schema.tables
-        where table_schema in ('analytics', 'intermediate', 'staging') and table_name like 'quarantine%%'
+        where table_schema in ('analytics', 'intermediate', 'staging') and table_name like '%%quarantined'
         order by 1, 2
         """
     )

@@ -1,15 +1,18 @@
 {#
     Quarantine rules: why a raw row cannot be used, or null when it can.
 
-    One macro per raw table. The table's staging model keeps the rows whose
-    reason is null (then deduplicates them) and its quarantine_<table> model
-    keeps the others, so the two always split the raw rows the same way, and
-    int_raw_rows_accounted counts superseded rows with the same rule. A row
-    gets the first reason that applies, in the order written. The reason
-    codes are documented in docs/data_quality.md.
+    One macro per raw table, applied once, by the table's base model
+    (base_<source>__<table>, column quarantine_reason). The staging model
+    keeps the rows whose reason is null (then deduplicates them) and its
+    stg_<source>__<table>_quarantined relation keeps the others, so the two
+    always split the raw rows the same way, and int_raw_rows_accounted counts
+    superseded rows from the same base model. A row gets the first reason
+    that applies, in the order written. The reason codes are documented in
+    docs/data_quality.md.
 
     `row` is the alias of the raw row; `videos` the alias of a left-joined
-    lookup of raw.videos (video_id only), null when the video is unknown.
+    lookup of base_platform__videos (video_id only), null when the video is
+    unknown.
 #}
 
 {# The values the marts classify by (docs/contract/raw_tables.md); anything else is 'unknown_value'. #}
@@ -115,7 +118,7 @@
 {%- endmacro %}
 
 {#
-    The columns every quarantine_<table> relation has, in this order, from a
+    The columns every stg_<source>__<table>_quarantined relation has, in this order, from a
     CTE `classified` holding the raw row's columns plus `reason` and `raw_values`
     (to_jsonb of the raw row). quarantine_key tells apart rows that are
     identical in every column (their occurrence number).

@@ -135,7 +135,7 @@ def _quarantined(test_stack: StackHandle, built: Built) -> Counter[tuple[str, st
         relations = _rows(
             conn,
             "select table_name from information_schema.tables"
-            " where table_schema = 'staging' and table_name like 'quarantine%%' order by 1",
+            " where table_schema = 'staging' and table_name like '%%quarantined' order by 1",
         )
         counts: Counter[tuple[str, str]] = Counter()
         for (relation,) in relations:
@@ -277,7 +277,8 @@ def _relation_digests(test_stack: StackHandle, built: Built) -> dict[str, tuple[
             from pg_class as c join pg_namespace as n on n.oid = c.relnamespace
             where n.nspname in ('staging', 'intermediate', 'analytics', 'snapshots')
               and c.relkind in ('r', 'v', 'm', 'p')
-              and c.relname not like 'quarantine%%'
+              and c.relname not like '%%quarantined'
+              and c.relname not like 'base\\_%%'
               and c.relname <> all(%s)
             order by 1, 2
             """,

@@ -3,7 +3,7 @@
     or before as_of) has at least one cost line item in fact_costs. Every
     video is generated before it is published, so a published video without
     costs means cost rows were lost (or quarantined: see
-    quarantine_video_costs) and its economics would read as free.
+    stg_platform__video_costs_quarantined) and its economics would read as free.
 #}
 
 with

@@ -2,14 +2,14 @@
     Where every raw row went, per raw table: used (in the staging model),
     superseded (a later delivery of the same key replaced it: a duplicate
     poll or cost_id, a revenue restatement) or quarantined (unusable; listed
-    by quarantine_<table> with its reason). The invariant, tested in
+    by stg_<source>__<table>_quarantined with its reason). The invariant, tested in
     _int_quality__models.yml:
 
         raw_rows = used_rows + superseded_rows + quarantined_rows
 
-    raw_rows and superseded_rows come from the raw table itself (superseded =
-    usable rows minus distinct usable keys, with the same quarantine rule
-    macros as staging); used_rows and quarantined_rows are the row counts of
+    raw_rows and superseded_rows come from the table's base model, which
+    classifies every raw row (superseded = usable rows minus distinct usable
+    keys); used_rows and quarantined_rows are the row counts of
     the staging and quarantine relations. So the test fails when staging
     drops, keeps twice or invents a row, or a quarantine relation misses one.
 
@@ -19,45 +19,36 @@
     the previous poll's, handled by int_video_metrics_deltaed); null for the
     other tables.
 
-    Reads the raw sources although it is not a staging model: an audit of raw
-    rows has to count them where they are. A view: it costs nothing on the
-    5-minute refresh; reading it scans the raw tables.
+    Reads the base models, not the sources: the rows they classify are the
+    raw rows, and the rule that split them is written once, there. A view:
+    it costs nothing on the 5-minute refresh; reading it scans the raw tables.
 #}
 
 {% set tables = [
-    {'name': 'users', 'source': 'platform', 'staging': 'stg_platform__users',
-     'quarantine': none, 'key': ['user_id'], 'rule': none},
-    {'name': 'channels', 'source': 'platform', 'staging': 'stg_platform__channels',
-     'quarantine': 'quarantine_channels', 'key': ['channel_id'], 'rule': 'channels_quarantine_reason'},
-    {'name': 'videos', 'source': 'platform', 'staging': 'stg_platform__videos',
-     'quarantine': 'quarantine_videos', 'key': ['video_id'], 'rule': 'videos_quarantine_reason'},
-    {'name': 'video_metrics', 'source': 'youtube', 'staging': 'stg_youtube__video_metrics',
-     'quarantine': 'quarantine_video_metrics', 'key': ['video_id', 'captured_at'],
-     'rule': 'video_metrics_quarantine_reason', 'lookup': true},
-    {'name': 'video_costs', 'source': 'platform', 'staging': 'stg_platform__video_costs',
-     'quarantine': 'quarantine_video_costs', 'key': ['cost_id'],
-     'rule': 'video_costs_quarantine_reason', 'lookup': true},
-    {'name': 'video_revenue', 'source': 'youtube', 'staging': 'stg_youtube__video_revenue',
-     'quarantine': 'quarantine_video_revenue', 'key': ['video_id', 'revenue_date'],
-     'rule': 'video_revenue_quarantine_reason', 'lookup': true},
-    {'name': 'generation_jobs', 'source': 'platform', 'staging': 'stg_platform__generation_jobs',
-     'quarantine': 'quarantine_generation_jobs', 'key': ['job_id'], 'rule': 'generation_jobs_quarantine_reason'},
-    {'name': 'api_quota_usage', 'source': 'youtube', 'staging': 'stg_youtube__api_quota_usage',
-     'quarantine': none, 'key': ['call_id'], 'rule': none},
+    {'name': 'users', 'base': 'base_platform__users', 'staging': 'stg_platform__users',
+     'quarantine': none, 'key': ['user_id']},
+    {'name': 'channels', 'base': 'base_platform__channels', 'staging': 'stg_platform__channels',
+     'quarantine': 'stg_platform__channels_quarantined', 'key': ['channel_id']},
+    {'name': 'videos', 'base': 'base_platform__videos', 'staging': 'stg_platform__videos',
+     'quarantine': 'stg_platform__videos_quarantined', 'key': ['video_id']},
+    {'name': 'video_metrics', 'base': 'base_youtube__video_metrics', 'staging': 'stg_youtube__video_metrics',
+     'quarantine': 'stg_youtube__video_metrics_quarantined', 'key': ['video_id', 'captured_at']},
+    {'name': 'video_costs', 'base': 'base_platform__video_costs', 'staging': 'stg_platform__video_costs',
+     'quarantine': 'stg_platform__video_costs_quarantined', 'key': ['cost_id']},
+    {'name': 'video_revenue', 'base': 'base_youtube__video_revenue', 'staging': 'stg_youtube__video_revenue',
+     'quarantine': 'stg_youtube__video_revenue_quarantined', 'key': ['video_id', 'revenue_date']},
+    {'name': 'generation_jobs', 'base': 'base_platform__generation_jobs', 'staging': 'stg_platform__generation_jobs',
+     'quarantine': 'stg_platform__generation_jobs_quarantined', 'key': ['job_id']},
+    {'name': 'api_quota_usage', 'base': 'base_youtube__api_quota_usage', 'staging': 'stg_youtube__api_quota_usage',
+     'quarantine': none, 'key': ['call_id']},
 ] %}
 
 with
 
-known_videos as (
-
-    select video_id from {{ source('platform', 'videos') }}
-
-),
-
 {% for table in tables %}
-raw_{{ table.name }} as (
+classified_{{ table.name }} as (
 
-    select * from {{ source(table.source, table.name) }}
+    select * from {{ ref(table.base) }}
 
 ),
 
@@ -84,33 +75,12 @@ deltaed_polls as (
 
 {% for table in tables %}
 {% set key = 'row(' ~ (table.key | join(', ')) ~ ')' if table.key | length > 1 else table.key[0] %}
-classified_{{ table.name }} as (
-
-    select
-        {% for column in table.key %}
-        raw_row.{{ column }},
-        {% endfor %}
-        {% if table.rule and table.lookup %}
-        {{ context[table.rule]('raw_row', 'known_videos') }} as reason
-        {% elif table.rule %}
-        {{ context[table.rule]('raw_row') }} as reason
-        {% else %}
-        case when {{ table.key | join(' is null or ') }} is null then 'null_key' end as reason
-        {% endif %}
-    from raw_{{ table.name }} as raw_row
-    {% if table.lookup %}
-    left join known_videos
-        on raw_row.video_id = known_videos.video_id
-    {% endif %}
-
-),
-
 raw_counts_{{ table.name }} as (
 
     select
         count(*) as raw_rows,
-        count(*) filter (where reason is null)
-        - count(distinct {{ key }}) filter (where reason is null) as superseded_rows
+        count(*) filter (where quarantine_reason is null)
+        - count(distinct {{ key }}) filter (where quarantine_reason is null) as superseded_rows
     from classified_{{ table.name }}
 
 ),

@@ -2,8 +2,9 @@
     One row per (video, UTC hour) with at least one poll: an aggregate of
     fact_video_performance. Per hour: polls, counters gained (sums of the
     per-poll deltas, so a YouTube correction never shows as negative), the
-    cumulative counters at the hour's last poll, engagement rates and
-    corrections. video_performance_hourly selects its recent window from it
+    cumulative counters at the hour's last poll (`*_at_last_poll`, as in
+    fact_video_daily: a bare `views` is a gain in the aggregate facts),
+    engagement rates and corrections. video_performance_hourly selects its recent window from it
     and fact_video_daily sums its hours, so refreshing that view reads ~70 k
     hour rows instead of summing ~240 k polls. A hypertable on hour_start with the polls' retention.
     Incremental: the (video, hour) pairs of polls changed since the watermark
@@ -45,10 +46,10 @@
     'watch_time_minutes_gained': 'sum(performance.watch_time_minutes_delta)',
     'subscribers_net': 'sum(performance.subscribers_gained_delta - performance.subscribers_lost_delta)',
     'corrections': 'count(*) filter (where performance.is_correction)',
-    'views': value_at_latest('performance.views', 'performance.captured_at'),
-    'likes': value_at_latest('performance.likes', 'performance.captured_at'),
-    'comments': value_at_latest('performance.comments', 'performance.captured_at'),
-    'shares': value_at_latest('performance.shares', 'performance.captured_at'),
+    'views_at_last_poll': value_at_latest('performance.views', 'performance.captured_at'),
+    'likes_at_last_poll': value_at_latest('performance.likes', 'performance.captured_at'),
+    'comments_at_last_poll': value_at_latest('performance.comments', 'performance.captured_at'),
+    'shares_at_last_poll': value_at_latest('performance.shares', 'performance.captured_at'),
     'first_captured_at': 'min(performance.captured_at)',
     'last_captured_at': 'max(performance.captured_at)',
     'performance_changed_at': 'max(performance.changed_at)',
@@ -114,11 +115,13 @@ final as (
         cast(likes_gained as bigint) as likes_gained,
         cast(comments_gained as bigint) as comments_gained,
         cast(shares_gained as bigint) as shares_gained,
-        cast(views as bigint) as views,
-        cast(likes as bigint) as likes,
-        cast(comments as bigint) as comments,
-        cast(shares as bigint) as shares,
-        {{ engagement_rate('likes', 'comments', 'shares', 'views') }} as engagement_rate,
+        cast(views_at_last_poll as bigint) as views_at_last_poll,
+        cast(likes_at_last_poll as bigint) as likes_at_last_poll,
+        cast(comments_at_last_poll as bigint) as comments_at_last_poll,
+        cast(shares_at_last_poll as bigint) as shares_at_last_poll,
+        {{ engagement_rate(
+            'likes_at_last_poll', 'comments_at_last_poll', 'shares_at_last_poll', 'views_at_last_poll'
+        ) }} as engagement_rate,
         {{ engagement_rate('likes_gained', 'comments_gained', 'shares_gained', 'views_gained') }}
             as engagement_rate_gained,
         cast(corrections as integer) as corrections,

@@ -48,10 +48,12 @@ final as (
         hours.likes_gained,
         hours.comments_gained,
         hours.shares_gained,
-        hours.views,
-        hours.likes,
-        hours.comments,
-        hours.shares,
+        -- the cumulative counters at the hour's last poll, under the names
+        -- this view has always had
+        hours.views_at_last_poll as views,
+        hours.likes_at_last_poll as likes,
+        hours.comments_at_last_poll as comments,
+        hours.shares_at_last_poll as shares,
         hours.engagement_rate,
         hours.engagement_rate_gained,
         hours.corrections,

@@ -1,8 +1,8 @@
 with
 
-source as (
+base as (
 
-    select * from {{ source('platform', 'channels') }}
+    select * from {{ ref('base_platform__channels') }}
 
 ),
 
@@ -19,9 +19,9 @@ renamed as (
         status,
         created_at,
         updated_at
-    from source
-    -- rows that cannot be used are listed by quarantine_channels instead
-    where {{ channels_quarantine_reason('source') }} is null
+    from base
+    -- rows that cannot be used are listed by stg_platform__channels_quarantined instead
+    where quarantine_reason is null
 
 )
 

@@ -1,8 +1,8 @@
 with
 
-source as (
+base as (
 
-    select * from {{ source('platform', 'generation_jobs') }}
+    select * from {{ ref('base_platform__generation_jobs') }}
 
 ),
 
@@ -20,9 +20,9 @@ renamed as (
         error_message,
         updated_at,
         extract(epoch from completed_at - queued_at) / 60.0 as completion_minutes
-    from source
-    -- rows that cannot be used are listed by quarantine_generation_jobs instead
-    where {{ generation_jobs_quarantine_reason('source') }} is null
+    from base
+    -- rows that cannot be used are listed by stg_platform__generation_jobs_quarantined instead
+    where quarantine_reason is null
 
 )
 

@@ -1,8 +1,8 @@
 with
 
-source as (
+base as (
 
-    select * from {{ source('platform', 'users') }}
+    select * from {{ ref('base_platform__users') }}
 
 ),
 
@@ -16,8 +16,8 @@ renamed as (
         is_active,
         created_at,
         updated_at
-    from source
-    where user_id is not null
+    from base
+    where quarantine_reason is null
 
 )
 

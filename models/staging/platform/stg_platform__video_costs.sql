@@ -1,10 +1,8 @@
 {#
     Cost line items that can be used, one per cost_id. Rows that cannot be
-    used (macro video_costs_quarantine_reason: null cost_id, a missing
+    used (base_platform__video_costs classifies them: null cost_id, a missing
     amount or timestamp, an unknown video, an unknown cost_category) are left
-    out before deduplicating and listed by quarantine_video_costs. The
-    unknown-video rule looks video_ids up in raw.videos: the one join in
-    staging, because "is this video known" is a fact about the source.
+    out before deduplicating and listed by stg_platform__video_costs_quarantined.
 
     An incremental table, not a view (like stg_youtube__video_metrics): a
     view would re-sort every cost line item on each refresh. A batch is every
@@ -27,28 +25,19 @@
 
 with
 
-source as (
+classified as (
 
-    select * from {{ source('platform', 'video_costs') }}
+    select * from {{ ref('base_platform__video_costs') }}
     {% if is_incremental() %}
     where ingested_at >= {{ incremental_watermark('ingested_at') }}
     {% endif %}
 
 ),
 
-videos as (
-
-    select video_id from {{ source('platform', 'videos') }}
-
-),
-
 usable as (
 
-    select source.*
-    from source
-    left join videos
-        on source.video_id = videos.video_id
-    where {{ video_costs_quarantine_reason('source', 'videos') }} is null
+    select * from classified
+    where quarantine_reason is null
 
 ),
 

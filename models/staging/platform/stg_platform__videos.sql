@@ -1,8 +1,8 @@
 with
 
-source as (
+base as (
 
-    select * from {{ source('platform', 'videos') }}
+    select * from {{ ref('base_platform__videos') }}
 
 ),
 
@@ -25,9 +25,9 @@ renamed as (
         updated_at,
         deleted_at,
         deleted_at is not null as is_deleted
-    from source
-    -- rows that cannot be used are listed by quarantine_videos instead
-    where {{ videos_quarantine_reason('source') }} is null
+    from base
+    -- rows that cannot be used are listed by stg_platform__videos_quarantined instead
+    where quarantine_reason is null
 
 )
 

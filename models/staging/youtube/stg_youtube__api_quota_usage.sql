@@ -1,8 +1,8 @@
 with
 
-source as (
+base as (
 
-    select * from {{ source('youtube', 'api_quota_usage') }}
+    select * from {{ ref('base_youtube__api_quota_usage') }}
 
 ),
 
@@ -19,8 +19,8 @@ renamed as (
         called_at,
         -- Google counts quota per Pacific-time day.
         cast((called_at at time zone 'America/Los_Angeles') as date) as quota_date
-    from source
-    where call_id is not null
+    from base
+    where quarantine_reason is null
 
 )
 

@@ -4,12 +4,12 @@
     raw rows are found by ingested_at (indexed), and a re-delivered key
     replaces the earlier delivery (delete+insert on the natural key).
 
-    Rows that cannot be used (macro video_metrics_quarantine_reason: null key,
-    unknown video, captured in the future, negative counter) are left out
-    before deduplicating, so a bad re-delivery never replaces a good poll;
-    quarantine_video_metrics lists them. The unknown-video rule looks the
-    batch's video_ids up in raw.videos (by primary key): the one join in
-    staging, because "is this video known" is a fact about the source.
+    Rows that cannot be used (base_youtube__video_metrics classifies them:
+    null key, unknown video, captured in the future, negative counter) are
+    left out before deduplicating, so a bad re-delivery never replaces a good
+    poll; stg_youtube__video_metrics_quarantined lists them. The base model is
+    a view PostgreSQL inlines here, so the ingested_at predicate reaches
+    raw.video_metrics' index.
 
     The unique index leads with captured_at: a batch's polls are recent, so
     their index entries go to the few pages at its end. Led by video_id, the
@@ -32,28 +32,19 @@
 
 with
 
-source as (
+classified as (
 
-    select * from {{ source('youtube', 'video_metrics') }}
+    select * from {{ ref('base_youtube__video_metrics') }}
     {% if is_incremental() %}
     where ingested_at >= {{ incremental_watermark('ingested_at') }}
     {% endif %}
 
 ),
 
-videos as (
-
-    select video_id from {{ source('platform', 'videos') }}
-
-),
-
 usable as (
 
-    select source.*
-    from source
-    left join videos
-        on source.video_id = videos.video_id
-    where {{ video_metrics_quarantine_reason('source', 'videos') }} is null
+    select * from classified
+    where quarantine_reason is null
 
 ),
 

@@ -1,10 +1,8 @@
 {#
     Daily revenue per video that can be used, latest restatement only. Rows
-    that cannot be used (macro video_revenue_quarantine_reason: a null key
-    or reported_at, an unknown video) are left out before picking the latest
-    report and listed by quarantine_video_revenue. The unknown-video rule
-    looks video_ids up in raw.videos: the one join in staging, because "is
-    this video known" is a fact about the source.
+    that cannot be used (base_youtube__video_revenue classifies them: a null
+    key or reported_at, an unknown video) are left out before picking the
+    latest report and listed by stg_youtube__video_revenue_quarantined.
 
     An incremental table, not a view (like stg_youtube__video_metrics): the
     latest report per key would otherwise be re-sorted over every report on
@@ -28,28 +26,19 @@
 
 with
 
-source as (
+classified as (
 
-    select * from {{ source('youtube', 'video_revenue') }}
+    select * from {{ ref('base_youtube__video_revenue') }}
     {% if is_incremental() %}
     where reported_at >= {{ incremental_watermark('reported_at') }}
     {% endif %}
 
 ),
 
-videos as (
-
-    select video_id from {{ source('platform', 'videos') }}
-
-),
-
 usable as (
 
-    select source.*
-    from source
-    left join videos
-        on source.video_id = videos.video_id
-    where {{ video_revenue_quarantine_reason('source', 'videos') }} is null
+    select * from classified
+    where quarantine_reason is null
 
 ),
 

@@ -1,0 +1,35 @@
+{#
+    Raw videos rows that cannot be used, each with its reason and its raw
+    values: the rows base_platform__videos classifies as quarantined (the reason
+    codes are in docs/data_quality.md). Named by the staging convention: the
+    other half of the split whose usable half is stg_platform__videos.
+#}
+
+with
+
+base as (
+
+    select * from {{ ref('base_platform__videos') }}
+
+),
+
+classified as (
+
+    select
+        *,
+        quarantine_reason as reason,
+        to_jsonb(base) - 'quarantine_reason' as raw_values
+    from base
+    where quarantine_reason is not null
+
+),
+
+final as (
+
+    select
+        {{ quarantine_columns('videos', 'video_id', 'updated_at') }}
+    from classified
+
+)
+
+select * from final
