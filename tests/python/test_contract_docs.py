@@ -171,38 +171,6 @@ def test_no_file_refers_to_a_directory_beside_the_clone() -> None:
 
 # ----------------------------------------------------------------------------- upstream (optional)
 
-# Columns the upstream lists that the models build but their YAML does not list yet (so the
-# generated page cannot show them). The comparison fails when a column outside this list is missing.
-UNDOCUMENTED_UPSTREAM_COLUMNS: dict[str, set[str]] = {
-    "fact_video_performance": {
-        "likes",
-        "dislikes",
-        "comments",
-        "shares",
-        "watch_time_minutes",
-        "impressions",
-        "subscribers_gained",
-        "subscribers_lost",
-        "estimated_revenue_cents",
-    },
-    "fact_costs": {"cost_category", "cost_subcategory", "quantity", "unit", "incurred_at"},
-    "fact_revenue": {
-        "ad_revenue_cents",
-        "sponsorship_revenue_cents",
-        "affiliate_revenue_cents",
-        "membership_revenue_cents",
-        "super_chat_revenue_cents",
-    },
-    "fact_channel_daily": {
-        "videos_published",
-        "likes",
-        "comments",
-        "shares",
-        "watch_time_minutes",
-        "revenue_cents",
-    },
-}
-
 
 def upstream_consumer_columns(text: str, categories: list[str]) -> dict[str, list[str]]:
     """The upstream's "Columns consumers rely on": relation -> column names."""
@@ -256,10 +224,7 @@ def test_matches_the_upstream_contract_beside_the_clone(gen: ModuleType) -> None
     ours = gen.warehouse_columns()
     assert len(upstream) >= 15
     missing = {
-        relation: sorted(
-            set(columns) - set(ours.get(relation, [])) - UNDOCUMENTED_UPSTREAM_COLUMNS.get(relation, set())
-        )
-        for relation, columns in upstream.items()
+        relation: sorted(set(columns) - set(ours.get(relation, []))) for relation, columns in upstream.items()
     }
     assert {r: c for r, c in missing.items() if c} == {}
     assert set(upstream) <= set(ours)

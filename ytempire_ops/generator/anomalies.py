@@ -7,7 +7,7 @@ that is a hash of (seed, class, key), so the same seed injects the same rows whi
 asked for.
 
 Each class lands in one place of the warehouse's accounting (int_raw_rows_accounted and the
-quarantine_<table> relations; docs/data_quality.md):
+stg_<source>__<table>_quarantined relations; docs/data_quality.md):
 
 - Quarantined (unusable, listed with a reason): polls for unknown videos, negative counters, polls
   from the future, null keys, costs for unknown videos, unknown status/category values.
