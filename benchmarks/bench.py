@@ -289,7 +289,7 @@ class Bench:
             if superuser
             else stack.builder_kwargs(self.state, self.dbname)
         )
-        conn = psycopg2.connect(**kwargs, application_name="ytempire-bench")
+        conn = psycopg2.connect(**{**kwargs, "application_name": "ytempire-bench"})
         conn.autocommit = True
         try:
             yield conn
