@@ -135,3 +135,23 @@
     raw_values,
     cast({{ ingested_at }} as timestamptz) as ingested_at
 {%- endmacro %}
+
+
+{#
+    The body of a `*_quarantined` relation: the rows of `base` (an import CTE
+    of a base model) that have a quarantine reason, each with its raw values as
+    jsonb and the columns quarantine_columns() lists. Every quarantine relation
+    is this select over its own base model.
+#}
+{% macro quarantined_rows(base, source_table, record_key, ingested_at) -%}
+    select
+        {{ quarantine_columns(source_table, record_key, ingested_at) }}
+    from (
+        select
+            *,
+            quarantine_reason as reason,
+            to_jsonb({{ base }}) - 'quarantine_reason' as raw_values
+        from {{ base }}
+        where quarantine_reason is not null
+    ) as classified
+{%- endmacro %}

@@ -13,22 +13,9 @@ base as (
 
 ),
 
-classified as (
-
-    select
-        *,
-        quarantine_reason as reason,
-        to_jsonb(base) - 'quarantine_reason' as raw_values
-    from base
-    where quarantine_reason is not null
-
-),
-
 final as (
 
-    select
-        {{ quarantine_columns('channels', 'channel_id', 'updated_at') }}
-    from classified
+    {{ quarantined_rows('base', 'channels', 'channel_id', 'updated_at') }}
 
 )
 

@@ -14,22 +14,9 @@ base as (
 
 ),
 
-classified as (
-
-    select
-        *,
-        quarantine_reason as reason,
-        to_jsonb(base) - 'quarantine_reason' as raw_values
-    from base
-    where quarantine_reason is not null
-
-),
-
 final as (
 
-    select
-        {{ quarantine_columns('video_costs', 'cost_id', 'ingested_at') }}
-    from classified
+    {{ quarantined_rows('base', 'video_costs', 'cost_id', 'ingested_at') }}
 
 )
 

@@ -17,26 +17,13 @@ base as (
 
 ),
 
-classified as (
-
-    select
-        *,
-        quarantine_reason as reason,
-        to_jsonb(base) - 'quarantine_reason' as raw_values
-    from base
-    where quarantine_reason is not null
-
-),
-
 final as (
 
-    select
-        {{ quarantine_columns(
-            'video_metrics',
-            "concat_ws(' ', video_id, to_char(captured_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'))",
-            'ingested_at'
-        ) }}
-    from classified
+    {{ quarantined_rows(
+        'base', 'video_metrics',
+        "concat_ws(' ', video_id, to_char(captured_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'))",
+        'ingested_at'
+    ) }}
 
 )
 
