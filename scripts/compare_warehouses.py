@@ -5,14 +5,16 @@ another one (`--baseline`, e.g. `git worktree add /tmp/base main`) from the same
 under its own schema prefix (the `ci` target's YTEMPIRE_SCHEMA_PREFIX: `base_analytics`,
 `head_analytics`, ...), then compares every relation the two have in common by row count and the
 md5 of its rows in a stable order. It prints one line per relation and exits 1 when a relation of
-`analytics` differs or is missing from this checkout.
+`analytics` (or one named by `--renamed`) differs or is missing from this checkout.
 
     eval "$(ytempire-ops local env)"
     python scripts/compare_warehouses.py --baseline /tmp/base            # demo scale: 0.2, 7 days
     python scripts/compare_warehouses.py --baseline /tmp/base --scale 1 --days 90 --only-facts
+    python scripts/compare_warehouses.py --baseline /tmp/base --renamed quarantine_videos=stg_platform__videos_quarantined
 
 Raw data is generated first when `raw.video_metrics` is empty (`ytempire-ops generate`, same
-arguments give the same rows); otherwise the raw tables already there are used. `--keep` leaves
+arguments give the same rows; `--anomalies` adds every class of bad row, so the quarantine relations
+are compared with rows in them); otherwise the raw tables already there are used. `--keep` leaves
 both prefixed sets of schemas in place; by default they are dropped at the end.
 """
 
@@ -106,26 +108,34 @@ def drop_schemas(conn: psycopg2.extensions.connection, prefix: str) -> None:
             )
 
 
-def compare(conn: psycopg2.extensions.connection, only: tuple[str, ...] | None) -> int:
-    """Print one line per relation; the number of analytics relations that differ or are missing."""
+def compare(
+    conn: psycopg2.extensions.connection, only: tuple[str, ...] | None, renamed: dict[str, str]
+) -> int:
+    """Print one line per relation; how many relations of analytics or `renamed` differ or are missing.
+
+    `renamed` maps a baseline relation's name to its name in this checkout: the two are compared.
+    """
     problems = 0
     for layer in LAYERS:
         base, head = relations(conn, f"base_{layer}"), relations(conn, f"head_{layer}")
-        names = sorted(base | head)
+        pairs = {name: renamed.get(name, name) for name in base}
+        pairs.update({name: name for name in head - set(pairs.values())})
+        names = sorted(pairs)
         if only:
             names = [name for name in names if name in only]
         for name in names:
-            if name not in head or name not in base:
-                where = "baseline only" if name in base else "this checkout only"
-                print(f"{layer}.{name}: {where}")
-                problems += layer == "analytics" and name in base
+            new = pairs[name]
+            label = name if new == name else f"{name} -> {new}"
+            watched = layer == "analytics" or name in renamed
+            if new not in head or name not in base:
+                print(f"{layer}.{label}: {'baseline only' if name in base else 'this checkout only'}")
+                problems += watched and name in base
                 continue
-            before, after = digest(conn, f"base_{layer}", name), digest(conn, f"head_{layer}", name)
+            before, after = digest(conn, f"base_{layer}", name), digest(conn, f"head_{layer}", new)
             same = before == after
-            print(
-                f"{layer}.{name}: {'same' if same else 'DIFFERS'} ({before[0]} rows{'' if same else f' -> {after[0]}'})"
-            )
-            problems += layer == "analytics" and not same
+            change = "" if same else f" -> {after[0]}"
+            print(f"{layer}.{label}: {'same' if same else 'DIFFERS'} ({before[0]} rows{change})")
+            problems += watched and not same
     return problems
 
 
@@ -136,10 +146,23 @@ def main() -> int:
     parser.add_argument("--days", default="7")
     parser.add_argument("--seed", default="42")
     parser.add_argument("--as-of", default="2026-11-20T12:00:00+00:00")
+    parser.add_argument(
+        "--anomalies", action="store_true", help="generate with every class of bad raw row (quarantine too)"
+    )
     parser.add_argument("--only-facts", action="store_true", help=f"compare only {', '.join(FACTS)}")
     parser.add_argument("--keep", action="store_true", help="leave the prefixed schemas in place")
+    parser.add_argument(
+        "--renamed",
+        action="append",
+        default=[],
+        metavar="OLD=NEW",
+        help="a relation the baseline calls OLD and this checkout NEW: compared like the others (repeatable)",
+    )
     args = parser.parse_args()
     baseline = args.baseline.resolve()
+    renamed = dict(pair.split("=", 1) for pair in args.renamed if "=" in pair)
+    if len(renamed) != len(args.renamed):
+        parser.error("--renamed takes OLD=NEW")
     if not (baseline / "dbt_project.yml").exists():
         parser.error(f"{baseline} is not a checkout of the project (no dbt_project.yml)")
 
@@ -151,13 +174,13 @@ def main() -> int:
                 sys.executable, "-m", "ytempire_ops.cli", "generate", "--scale", args.scale,
                 "--days", args.days, "--seed", args.seed, "--as-of", args.as_of,
             ]  # fmt: skip
-            subprocess.run(generate, check=True)
+            subprocess.run([*generate, *(["--anomalies"] if args.anomalies else [])], check=True)
         with tempfile.TemporaryDirectory(prefix="compare-warehouses-") as work:
             for prefix in ("base", "head"):
                 drop_schemas(conn, prefix)
             build(baseline, "base", args.as_of, Path(work))
             build(PROJECT_DIR, "head", args.as_of, Path(work))
-        problems = compare(conn, FACTS if args.only_facts else None)
+        problems = compare(conn, FACTS if args.only_facts else None, renamed)
         if not args.keep:
             for prefix in ("base", "head"):
                 drop_schemas(conn, prefix)
