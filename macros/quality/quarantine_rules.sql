@@ -37,7 +37,9 @@
     as-of instant, or after the row itself was written; the second bound keeps
     the rule stable across runs (a row written before as_of is judged by its
     own ingested_at), so the incremental staging table and this rule agree
-    whenever they look.
+    whenever they look. It lives in a view (base_youtube__video_metrics), so
+    as_of is read with as_of_in_view(): the staging model's pre-hook gives the
+    view the refresh's as_of, not the one of the build that created the view.
 #}
 {% macro video_metrics_quarantine_reason(row, videos) -%}
     case
@@ -45,7 +47,7 @@
         when {{ row }}.ingested_at is null then 'null_required'
         when {{ videos }}.video_id is null then 'unknown_video'
         when
-            {{ row }}.captured_at > least({{ as_of() }}, {{ row }}.ingested_at)
+            {{ row }}.captured_at > least({{ as_of_in_view() }}, {{ row }}.ingested_at)
             + interval '{{ var("dq_future_capture_tolerance_minutes", 60) }} minutes'
             then 'future_capture'
         when

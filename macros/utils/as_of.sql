@@ -25,3 +25,27 @@
 {% macro as_of_date() -%}
     cast(({{ as_of() }} at time zone 'UTC') as date)
 {%- endmacro %}
+
+
+{#
+    as_of inside a view. A view's text is fixed when `build` creates it, and a
+    refresh never recreates views: a literal there would keep the instant of
+    that build, and an incremental model reading the view would judge its new
+    rows against it. So a view reads the session setting ytempire.as_of,
+    which set_view_as_of() sets for the transaction of an incremental model
+    that reads such a view (its pre-hook). A view read on its own (`check`,
+    data tests, analysts) gets 'infinity': a rule of the form
+    least(as_of, ingested_at) then judges each row by when it was written,
+    which is as_of's meaning for every row written before as_of.
+#}
+{% macro as_of_in_view() -%}
+    coalesce(
+        cast(nullif(current_setting('ytempire.as_of', true), '') as timestamptz),
+        cast('infinity' as timestamptz)
+    )
+{%- endmacro %}
+
+{# The pre-hook that gives the views a model reads this run's as_of (for the model's transaction only). #}
+{% macro set_view_as_of() -%}
+    select set_config('ytempire.as_of', cast({{ as_of() }} as text), true)
+{%- endmacro %}

@@ -207,6 +207,33 @@ def test_append_adds_exactly_the_new_polls(test_stack: StackHandle, incremental_
     conn.close()
 
 
+def test_refresh_hours_after_the_build_loads_every_new_poll(test_stack: StackHandle, incremental_db) -> None:
+    """The views a refresh reads through were created by the build, hours earlier: their as_of-relative
+    rules (a poll captured more than an hour after as_of is quarantined) must use the refresh's as_of,
+    or every poll captured an hour after the build would be quarantined until the next build."""
+    dbname = clone_database(test_stack, incremental_db[0], "later")
+    env = test_stack.db_env(dbname, YTEMPIRE_REDIS_PREFIX=f"{dbname}:")
+    appended = run_cli(["generate", "--append-minutes", "180"], env)
+    assert appended.returncode == 0, appended.stderr
+    later = (datetime.fromisoformat(AS_OF) + timedelta(minutes=180)).isoformat()
+    refreshed = run_cli(["refresh", "--skip-warm", "--as-of", later], env)
+    assert refreshed.returncode == 0, refreshed.stdout + refreshed.stderr
+    conn = test_stack.connect(dbname)
+    with conn.cursor() as cur:
+        cur.execute("select max(captured_at) from raw.video_metrics")
+        newest_raw = cur.fetchone()[0]
+        cur.execute("select max(captured_at) from analytics.fact_video_performance")
+        newest_fact = cur.fetchone()[0]
+        cur.execute(
+            "select count(*) from staging.stg_youtube__video_metrics_quarantined where reason = 'future_capture'"
+        )
+        future = cur.fetchone()[0]
+    conn.close()
+    assert newest_raw > datetime.fromisoformat(AS_OF) + timedelta(minutes=120)
+    assert newest_fact == newest_raw
+    assert future == 0
+
+
 PER_VIDEO = ("fact_video_performance", "fact_video_hourly", "fact_video_daily")
 
 

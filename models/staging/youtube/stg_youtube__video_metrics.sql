@@ -9,7 +9,9 @@
     left out before deduplicating, so a bad re-delivery never replaces a good
     poll; stg_youtube__video_metrics_quarantined lists them. The base model is
     a view PostgreSQL inlines here, so the ingested_at predicate reaches
-    raw.video_metrics' index.
+    raw.video_metrics' index. Its future_capture rule compares with as_of:
+    the pre-hook gives it this run's as_of (macro as_of_in_view), since a
+    refresh does not recreate the view.
 
     The unique index leads with captured_at: a batch's polls are recent, so
     their index entries go to the few pages at its end. Led by video_id, the
@@ -23,6 +25,7 @@
         unique_key=['video_id', 'captured_at'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        pre_hook="{{ set_view_as_of() }}",
         indexes=[
             {'columns': ['captured_at', 'video_id'], 'unique': true},
             {'columns': ['ingested_at']},
