@@ -8,6 +8,7 @@ at the end of the session.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -219,3 +220,20 @@ def duplicate_grain_rows(
         ).format(c=columns, s=sql.Identifier(schema), t=sql.Identifier(name))
     )
     return int(cur.fetchone()[0])
+
+
+def raw_columns_of(text: str) -> dict[str, list[tuple[str, str]]]:
+    """`raw.<table>` headings of a markdown page (docs/contract/raw_tables.md) -> the (column, type) rows of the table under each."""
+    tables: dict[str, list[tuple[str, str]]] = {}
+    current: str | None = None
+    for line in text.splitlines():
+        if line.startswith("#"):
+            heading = re.match(r"^#+ raw\.(\w+)", line)
+            current = heading.group(1) if heading else None
+            if current:
+                tables[current] = []
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if current and line.startswith("|") and len(cells) >= 2 and cells[0] not in ("column", "---"):
+            tables[current].append((cells[0], cells[1].replace(" ", "")))
+    return tables

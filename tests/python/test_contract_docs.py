@@ -16,6 +16,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from conftest import raw_columns_of
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 GENERATOR = PROJECT_DIR / "scripts" / "generate_contract_docs.py"
@@ -36,23 +37,6 @@ def load_generator() -> ModuleType:
 @pytest.fixture(scope="module")
 def gen() -> ModuleType:
     return load_generator()
-
-
-def raw_columns_of(text: str) -> dict[str, list[tuple[str, str]]]:
-    """`raw.<table>` headings of a markdown page -> the (column, type) rows of the table under each."""
-    tables: dict[str, list[tuple[str, str]]] = {}
-    current: str | None = None
-    for line in text.splitlines():
-        if line.startswith("#"):
-            heading = re.match(r"^#+ raw\.(\w+)", line)
-            current = heading.group(1) if heading else None
-            if current:
-                tables[current] = []
-            continue
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if current and line.startswith("|") and len(cells) >= 2 and cells[0] not in ("column", "---"):
-            tables[current].append((cells[0], cells[1].replace(" ", "")))
-    return tables
 
 
 # ----------------------------------------------------------------------------- freshness

@@ -16,6 +16,7 @@ from typing import Any
 import psycopg2
 import psycopg2.extensions
 import pytest
+from conftest import raw_columns_of
 from psycopg2 import sql
 
 from ytempire_ops.errors import UserError
@@ -184,25 +185,9 @@ def written_counts(conn: psycopg2.extensions.connection) -> dict[str, int]:
 # ----------------------------------------------------------------------------- schema
 
 
-def _contract_columns(text: str) -> dict[str, list[tuple[str, str]]]:
-    tables: dict[str, list[tuple[str, str]]] = {}
-    current: str | None = None
-    for line in text.splitlines():
-        if line.startswith("#"):
-            heading = re.match(r"^#+ raw\.(\w+)", line)
-            current = heading.group(1) if heading else None
-            if current:
-                tables[current] = []
-            continue
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if current and line.startswith("|") and len(cells) >= 2 and cells[0] not in ("column", "---"):
-            tables[current].append((cells[0], cells[1].replace(" ", "")))
-    return tables
-
-
 def test_expected_columns_match_the_contract_file() -> None:
     """The columns the generated database must have are the ones the project documents (never skipped)."""
-    assert _contract_columns(CONTRACT.read_text()) == EXPECTED_COLUMNS
+    assert raw_columns_of(CONTRACT.read_text()) == EXPECTED_COLUMNS
 
 
 def test_creates_exactly_the_contract_tables(conn: psycopg2.extensions.connection) -> None:
