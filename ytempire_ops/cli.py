@@ -257,7 +257,7 @@ def generate(
     from ytempire_ops.generator import generate as run_generate
 
     settings = Settings.load()
-    conn = psycopg2.connect(**settings.pg_kwargs())
+    conn = settings.connect()
     try:
 
         def progress(line: str) -> None:

@@ -153,9 +153,17 @@ class Settings:
             application_name,
         )
 
-    def connect(self, dbname: str | None = None, autocommit: bool = False) -> psycopg2.extensions.connection:
-        """A PostgreSQL connection; use it as `with closing(settings.connect()) as conn:`."""
-        conn = psycopg2.connect(**self.pg_kwargs(dbname))
+    def connect(
+        self, dbname: str | None = None, autocommit: bool = False, statement_timeout: float | None = None
+    ) -> psycopg2.extensions.connection:
+        """A PostgreSQL connection; use it as `with closing(settings.connect()) as conn:`.
+
+        `statement_timeout` (seconds) is the one dbt's sessions get (dbt_ops.dbt_environment).
+        """
+        kwargs = self.pg_kwargs(dbname)
+        if statement_timeout:
+            kwargs["options"] = session_options(statement_timeout)
+        conn = psycopg2.connect(**kwargs)
         if autocommit:
             conn.autocommit = True
         return conn

@@ -135,13 +135,6 @@ def env_as_of(as_of: datetime | None = None) -> str:
     return as_of.isoformat() if as_of is not None else os.environ.get(AS_OF_ENV, "")
 
 
-def connect(settings: Settings, *, statement_timeout: float | None = None) -> Any:
-    """A psycopg2 connection whose statements get the statement_timeout (seconds) dbt's sessions get."""
-    import psycopg2
-
-    return psycopg2.connect(**{**settings.pg_kwargs(), "options": session_options(statement_timeout)})
-
-
 @contextmanager
 def dbt_environment(
     settings: Settings, *, as_of: datetime | None = None, statement_timeout: float | None = None

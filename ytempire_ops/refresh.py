@@ -11,7 +11,7 @@ the rest (the views step times what is left once dbt ends); retention
 Each step is a function of one RefreshContext (the arguments, the shared manifest, the views'
 refresher, the result); `run_step` times it and records its Step. The as_of and the statement
 timeout are parameters: dbt gets them through dbt_ops.invoke, the steps' own sessions through
-dbt_ops.connect.
+Settings.connect.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from ytempire_ops.config import Settings
 from ytempire_ops.dbt_ops import (
     DbtSummary,
     LoadedManifest,
-    connect,
     env_as_of,
     invoke,
     jinja_log_collector,
@@ -213,7 +212,7 @@ def unchanged_snapshots(
     A snapshot that cannot be read (not built yet) counts as changed: dbt then runs it.
     """
     unchanged = []
-    conn = connect(settings, statement_timeout=statement_timeout)
+    conn = settings.connect(statement_timeout=statement_timeout)
     try:
         conn.autocommit = True
         with conn.cursor() as cur:
@@ -274,7 +273,7 @@ def retention_due(
     """
     if not horizons:
         return None
-    conn = connect(settings, statement_timeout=statement_timeout)
+    conn = settings.connect(statement_timeout=statement_timeout)
     try:
         with conn.cursor() as cur:
             cur.execute(
@@ -402,7 +401,7 @@ def dry_run_views(
     settings: Settings, views: list[dict[str, Any]], *, statement_timeout: float | None = None
 ) -> dict[str, Any]:
     """The statement each view's refresh would run, in order; nothing is refreshed."""
-    conn = connect(settings, statement_timeout=statement_timeout)
+    conn = settings.connect(statement_timeout=statement_timeout)
     try:
         with conn.cursor() as cur:
             return {
@@ -438,7 +437,7 @@ class ViewRefresher:
         workers = max(1, min(VIEW_WORKERS, len(views)))
         try:
             for _ in range(workers if views else 0):
-                conn = connect(settings, statement_timeout=statement_timeout)
+                conn = settings.connect(statement_timeout=statement_timeout)
                 self._conns.append(conn)
                 conn.autocommit = True
                 self._idle.put(conn)
@@ -767,7 +766,7 @@ def refresh(
         progress=progress,
     )
     started = time.monotonic()
-    lock = connect(settings, statement_timeout=statement_timeout_seconds)
+    lock = settings.connect(statement_timeout=statement_timeout_seconds)
     try:
         lock.autocommit = True
         if not lock_step(ctx, lock, started):

@@ -15,7 +15,6 @@ from psycopg2.extensions import ISOLATION_LEVEL_REPEATABLE_READ
 
 from ytempire_ops import errors
 from ytempire_ops.config import Settings
-from ytempire_ops.dbt_ops import connect
 from ytempire_ops.warm.contract import (
     ALERT_COLUMNS,
     CHANNEL_COLUMNS,
@@ -216,7 +215,7 @@ def read_snapshot(settings: Settings, *, statement_timeout: float | None = None)
     `statement_timeout` (seconds) bounds each of its statements.
     """
     schema = analytics_schema(settings)
-    conn = connect(settings, statement_timeout=statement_timeout)
+    conn = settings.connect(statement_timeout=statement_timeout)
     try:
         conn.set_session(isolation_level=ISOLATION_LEVEL_REPEATABLE_READ, readonly=True)
         with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
