@@ -9,6 +9,7 @@ no finding is an error. Each command keeps its own printed words for a level
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -38,6 +39,11 @@ class Level(StrEnum):
     @property
     def colour(self) -> str:
         return ("green", "yellow", "red")[self.rank]
+
+    @classmethod
+    def worst(cls, levels: Iterable[Level]) -> Level:
+        """The highest of `levels` (ok for none)."""
+        return max(levels, key=lambda level: level.rank, default=cls.OK)
 
     @classmethod
     def parse(cls, word: str) -> Level:
@@ -85,9 +91,7 @@ class Report:
 
     @property
     def level(self) -> Level:
-        return max(
-            (finding.level for finding in self.findings), key=lambda level: level.rank, default=Level.OK
-        )
+        return Level.worst(finding.level for finding in self.findings)
 
     @property
     def ok(self) -> bool:

@@ -91,7 +91,7 @@ class RefreshResult:
             return Level.WARN
         if self.exit_code != errors.EXIT_OK:
             return Level.ERROR
-        return max((step.level for step in self.steps), key=lambda level: level.rank, default=Level.OK)
+        return Level.worst(step.level for step in self.steps)
 
     def as_dict(self) -> dict[str, Any]:
         return {
