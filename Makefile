@@ -9,6 +9,8 @@ BENCH_SCALE ?= 1
 BENCH_DAYS  ?= 90
 BENCH_RUNS  ?= 3
 BENCH_ARGS  ?=
+# make test runs the test modules in this many processes (pytest-xdist), each with its own stack
+TEST_WORKERS ?= 2
 
 .PHONY: help install timescaledb demo test test-fast test-shuffled lint pytest clean down bench
 
@@ -42,7 +44,7 @@ demo: install timescaledb
 test: install timescaledb
 	$(BIN)/ruff check ytempire_ops tests scripts benchmarks
 	$(BIN)/ruff format --check ytempire_ops tests scripts benchmarks
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The tier without the stack: what can be checked in a couple of minutes (pytest markers, conftest.py).
 test-fast: install

@@ -31,6 +31,18 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 AS_OF = "2026-11-20T12:00:00+00:00"
 
 
+def dbt_paths() -> dict[str, str]:
+    """Where this test process's dbt invocations write target/ and logs/.
+
+    `make test` runs the modules in two processes (pytest-xdist): dbt writing the project's own
+    target/ from both at once would mix their manifests and run results. Each process (an xdist
+    worker, or the one plain `pytest` process) gets its own pair of directories.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    base = Path(tempfile.gettempdir()) / f"ytempire-test-dbt-{os.getpid()}-{worker}"
+    return {"DBT_TARGET_PATH": str(base / "target"), "DBT_LOG_PATH": str(base / "logs")}
+
+
 @dataclass
 class StackHandle:
     home: Path
@@ -41,6 +53,7 @@ class StackHandle:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("YTEMPIRE_", "DBT_"))}
         env.update(stack.client_env(self.state, self.home))
         env.update({"YTEMPIRE_PROJECT_DIR": str(PROJECT_DIR), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
+        env.update(dbt_paths())
         env.update(overrides)
         return env
 
@@ -138,14 +151,42 @@ def _uses_the_stack(item: pytest.Item) -> bool:
     return not STACK_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
 
 
+# The modules that take longest, longest first: `make test` hands whole modules to its two
+# processes (`--dist loadfile`) in collection order, so starting with these keeps both busy to the end.
+# A module not listed runs after them, in file order.
+SLOW_MODULES = (
+    "test_warehouse",
+    "test_quality",
+    "test_cli",
+    "test_timescaledb",
+    "test_manifest_cache",
+    "test_demo",
+    "test_bench",
+    "test_no_secrets",
+)
+
+
+def _module_rank(item: pytest.Item) -> int:
+    name = item.path.stem
+    return SLOW_MODULES.index(name) if name in SLOW_MODULES else len(SLOW_MODULES)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tiers: a test that needs the throwaway stack (directly or through a fixture) is marked `stack`.
 
-    `make test-fast` runs `-m "not stack"`: everything that needs no PostgreSQL or Redis.
+    `make test-fast` runs `-m "not stack"`: everything that needs no PostgreSQL or Redis. Modules are
+    ordered slowest first (a stable sort: the tests of a module keep their order).
     """
     for item in items:
         if _uses_the_stack(item):
             item.add_marker(pytest.mark.stack)
+    if not config.getoption("randomly_seed", None):
+        items.sort(key=_module_rank)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Remove this process's dbt target/ and logs/ (dbt_paths)."""
+    shutil.rmtree(Path(dbt_paths()["DBT_TARGET_PATH"]).parent, ignore_errors=True)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from conftest import PROJECT_DIR, run_cli
+from conftest import PROJECT_DIR, dbt_paths, run_cli
 
 from ytempire_ops import stack
 
@@ -31,6 +31,7 @@ def test_demo_builds_refreshes_and_prints_the_overview_from_redis() -> None:
             "YTEMPIRE_PROJECT_DIR": str(PROJECT_DIR),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "COLUMNS": "200",  # rich tables at full width: titles and values on one line each
+            **dbt_paths(),
         }
     )
     try:

@@ -65,7 +65,8 @@ def project(tmp_path: Path) -> Path:
 def load(stack: StackHandle, project: Path, *extra: str, **env: str) -> dict:
     result = subprocess.run(
         [sys.executable, "-c", LOAD, *extra],
-        env=stack.env(YTEMPIRE_PROJECT_DIR=str(project), **env),
+        # The kept manifest lives in the copy's own target/ (a path relative to the project).
+        env=stack.env(YTEMPIRE_PROJECT_DIR=str(project), DBT_TARGET_PATH="target", **env),
         capture_output=True,
         text=True,
         timeout=300,
