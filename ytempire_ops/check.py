@@ -12,8 +12,9 @@ from typing import Any
 
 from psycopg2 import sql
 
+from ytempire_ops import errors
 from ytempire_ops.config import Settings
-from ytempire_ops.dbt_ops import invoke
+from ytempire_ops.dbt_ops import QUIET, invoke
 from ytempire_ops.findings import Finding, Level, Report
 
 OK, WARN, ERROR = Level.OK, Level.WARN, Level.ERROR
@@ -41,7 +42,7 @@ class CheckReport(Report):
 
 
 def check_freshness(settings: Settings, report: CheckReport) -> None:
-    summary = invoke(["source", "freshness"], settings, ["--log-level", "none"])
+    summary = invoke(["source", "freshness"], settings, list(QUIET))
     summary.nodes = [node for node in summary.nodes if node.resource_type == "source"]
     if not summary.nodes:
         report.item("freshness", "dbt source freshness", ERROR, summary.error or "no result")
@@ -58,7 +59,19 @@ def _relation_exists(cur: Any, schema: str, name: str) -> bool:
     return bool(cur.fetchone()[0])
 
 
-def check_tests(cur: Any, report: CheckReport) -> None:
+def project_test_ids(settings: Settings) -> set[str] | None:
+    """The unique ids of every data and unit test of the project (from the kept parse), None if unknown."""
+    from ytempire_ops.dbt_ops import load_manifest
+
+    try:
+        manifest = load_manifest(settings, list(QUIET)).manifest
+    except errors.UserError:
+        return None
+    ids = {uid for uid, node in manifest.nodes.items() if str(node.resource_type) == "test"}
+    return ids | set(getattr(manifest, "unit_tests", {}) or {})
+
+
+def check_tests(cur: Any, report: CheckReport, project_tests: set[str] | None = None) -> None:
     if not _relation_exists(cur, "analytics", "dbt_test_results"):
         report.item("tests", "latest dbt test results", WARN, "no test results yet; run `dbt build`")
         return
@@ -71,7 +84,7 @@ def check_tests(cur: Any, report: CheckReport) -> None:
             order by finished_at desc
             limit 1
         )
-        select r.status, r.test_name, l.finished_at
+        select r.status, r.test_name, l.finished_at, r.unique_id
         from analytics.dbt_test_results as r
         join latest as l using (invocation_id)
         order by r.test_name
@@ -79,14 +92,29 @@ def check_tests(cur: Any, report: CheckReport) -> None:
     )
     rows = cur.fetchall()
     counts: dict[str, int] = {}
-    for status, _, _ in rows:
+    for status, *_ in rows:
         counts[status] = counts.get(status, 0) + 1
     finished = rows[0][2].isoformat() if rows else "-"
-    failing = [name for status, name, _ in rows if status in {"fail", "error"}]
-    warning = [name for status, name, _ in rows if status == "warn"]
+    failing = [name for status, name, *_ in rows if status in {"fail", "error"}]
+    warning = [name for status, name, *_ in rows if status == "warn"]
     level = ERROR if failing else WARN if warning else OK
     summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("pass", "warn", "fail", "error", "skipped"))
     report.item("tests", f"latest run at {finished}", level, summary)
+    # Partial results: tests the latest invocation skipped (a model they read failed), or did not
+    # select at all (`dbt build --select ...`), are not known to pass.
+    ran = {unique_id for status, _, _, unique_id in rows if status != "skipped"}
+    skipped = counts.get("skipped", 0)
+    missing = len(project_tests - ran) - skipped if project_tests else 0
+    if skipped or missing > 0:
+        parts = [f"{skipped} skipped"] if skipped else []
+        parts += [f"{missing} not run"] if missing > 0 else []
+        total = len(project_tests) if project_tests else len(rows)
+        report.item(
+            "tests",
+            "partial results",
+            WARN,
+            f"{' and '.join(parts)} of {total} tests in the latest run; `dbt test` runs them all",
+        )
     for name in failing:
         report.item("tests", name, ERROR, "failing")
     for name in warning:
@@ -140,7 +168,7 @@ def run_check(settings: Settings | None = None) -> CheckReport:
         conn.set_session(readonly=True, autocommit=True)
         check_freshness(settings, report)
         with conn.cursor() as cur:
-            check_tests(cur, report)
+            check_tests(cur, report, project_test_ids(settings))
             check_alerts(cur, report)
             check_quarantine(cur, report)
     return report

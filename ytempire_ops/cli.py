@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -11,13 +12,14 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import psycopg2
+import psycopg2.errors
 import redis
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from ytempire_ops import errors
-from ytempire_ops.config import Settings
+from ytempire_ops.config import Settings, check_statement_timeout, check_target
 from ytempire_ops.findings import Level
 from ytempire_ops.redact import redact
 
@@ -60,14 +62,22 @@ def handled(func: F) -> F:
         except typer.Exit:
             raise
         except KeyboardInterrupt:
-            err.print("interrupted", markup=False)
-            raise typer.Exit(errors.EXIT_INTERRUPTED) from None
+            code, message = _interruption()
+            err.print(message, markup=False)
+            raise typer.Exit(code) from None
         except Exception as exc:
             if STATE["debug"]:
                 raise
             _fail(describe(exc), getattr(exc, "exit_code", errors.EXIT_FAILED))
 
     return wrapper  # type: ignore[return-value]
+
+
+def _interruption() -> tuple[int, str]:
+    """The exit code and line of a run stopped by Ctrl-C, or by SIGTERM (_terminate)."""
+    if STATE.get("terminated"):
+        return errors.EXIT_TERMINATED, "terminated (SIGTERM)"
+    return errors.EXIT_INTERRUPTED, "interrupted"
 
 
 def describe(exc: Exception) -> str:
@@ -78,6 +88,8 @@ def describe(exc: Exception) -> str:
 def _describe(exc: Exception) -> str:
     if isinstance(exc, errors.UserError):
         return str(exc)
+    if isinstance(exc, psycopg2.errors.QueryCanceled):
+        return f"PostgreSQL cancelled a statement: {errors.first_line(exc)}."
     if isinstance(exc, psycopg2.OperationalError):
         try:
             settings = Settings.load()
@@ -214,7 +226,7 @@ def _parse_as_of(value: str | None) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise errors.UserError(
+        raise errors.BadValue(
             f"--as-of {value!r} is not an ISO 8601 timestamp (e.g. 2026-11-21T12:00:00+00:00)."
         ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
@@ -355,16 +367,34 @@ def build(
         str | None, typer.Option("--vars", help="dbt vars as YAML, e.g. '{as_of: ...}'.")
     ] = None,
     as_of: AsOfOption = None,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait", help="Seconds to wait for a running refresh before giving up with exit 75.", min=0
+        ),
+    ] = 300,
+    allow_empty: Annotated[
+        bool,
+        typer.Option(
+            "--allow-empty-selection", help="Exit 0 when --select/--exclude match nothing (else exit 2)."
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """dbt build (seed, snapshot, run, test in DAG order) with progress and a summary; non-zero exit on any error."""
-    from ytempire_ops.dbt_ops import invoke
+    """dbt build (seed, snapshot, run, test in DAG order) with progress and a summary; non-zero exit on any error.
+
+    It holds the warehouse's lock: a refresh started meanwhile is skipped, and a build started during a
+    refresh waits for it (up to --wait seconds).
+    """
+    from ytempire_ops.dbt_ops import QUIET, DbtSummary, invoke
+    from ytempire_ops.refresh import hold_lock
 
     as_of_instant = _parse_as_of(as_of)
     settings = Settings.load()
     if target:
         settings.target = target
-    extra: list[str] = ["--log-level", "none"]
+    check_target(settings)
+    extra: list[str] = list(QUIET)
     for value in select or []:
         extra += ["--select", value]
     for value in exclude or []:
@@ -374,8 +404,25 @@ def build(
     if vars_:
         extra += ["--vars", vars_]
     on_progress, display = _progress_printer(as_json)
-    with display:
-        summary = invoke(["build"], settings, extra, progress=on_progress, as_of=as_of_instant)
+
+    def waiting(line: str) -> None:
+        if not as_json:
+            err.print(f"build: {line}", markup=False, highlight=False)
+
+    try:
+        with hold_lock(settings, wait, waiting), display:
+            summary = invoke(["build"], settings, extra, progress=on_progress, as_of=as_of_instant)
+    except psycopg2.OperationalError as exc:
+        if STATE["debug"]:
+            raise
+        # PostgreSQL unreachable before dbt started: the same summary a failed dbt run gives.
+        summary = DbtSummary(command="build", success=False, seconds=0.0, error=describe(exc))
+    if (select or exclude) and not summary.nodes and summary.success and not allow_empty:
+        raise errors.BadValue(
+            "the selection matches no model, test, seed or snapshot: "
+            + " ".join([*(f"--select {v}" for v in select or []), *(f"--exclude {v}" for v in exclude or [])])
+            + " (`dbt ls --select ...` lists what a selection matches)."
+        )
     if as_json:
         print(json.dumps(summary.as_dict(), indent=2))
     else:
@@ -408,6 +455,7 @@ def refresh(
     from ytempire_ops.refresh import refresh as run_refresh
 
     as_of_instant = _parse_as_of(as_of)
+    check_statement_timeout(statement_timeout)
 
     def progress(line: str) -> None:
         if not as_json:
@@ -439,6 +487,8 @@ def refresh(
                     out.print(f"{'':<20} would run: {view['statement']}", markup=False, highlight=False)
         out.print(f"{'total':<20} {'':<8} {result.seconds:7.2f} s", markup=False, highlight=False)
     if result.exit_code != errors.EXIT_OK:
+        if STATE["debug"] and result.cause is not None:
+            raise result.cause
         _fail(str(result.error), result.exit_code)
 
 
@@ -563,12 +613,20 @@ def demo() -> None:
     out.print(table)
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    """SIGTERM (cron's `timeout`, systemd's stop) handled as Ctrl-C: what runs is cancelled; exit 143."""
+    STATE["terminated"] = True
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
     except KeyboardInterrupt:
-        err.print("interrupted", markup=False)
-        sys.exit(errors.EXIT_INTERRUPTED)
+        code, message = _interruption()
+        err.print(message, markup=False)
+        sys.exit(code)
 
 
 if __name__ == "__main__":

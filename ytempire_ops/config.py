@@ -17,7 +17,7 @@ from typing import Any
 import psycopg2
 import redis
 
-from ytempire_ops.errors import UserError, first_line
+from ytempire_ops.errors import BadValue, UserError, first_line
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATE_FILE = "stack.json"
@@ -107,7 +107,9 @@ class Settings:
         try:
             pg_port = int(port)
         except ValueError:
-            raise UserError(f"YTEMPIRE_PG_PORT {port!r} is not a port number.") from None
+            pg_port = 0
+        if not 1 <= pg_port <= 65535:
+            raise BadValue(f"YTEMPIRE_PG_PORT {port!r} is not a port number (1-65535).")
         return cls(
             pg_host=env.get("YTEMPIRE_PG_HOST") or pg.get("host", "127.0.0.1"),
             pg_port=pg_port,
@@ -175,7 +177,7 @@ class Settings:
                 self.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout
             )
         except ValueError as exc:
-            raise UserError(f"YTEMPIRE_REDIS_URL is not a valid Redis URL ({first_line(exc)}).") from None
+            raise BadValue(f"YTEMPIRE_REDIS_URL is not a valid Redis URL ({first_line(exc)}).") from None
 
     def secrets(self) -> list[str]:
         """The passwords these settings carry, for redaction."""
@@ -203,6 +205,42 @@ class Settings:
 # libpq's options. JIT compilation costs seconds on queries that touch many hypertable chunks and
 # saves nothing on the warehouse's short incremental statements. A setting already in PGOPTIONS wins.
 SESSION_DEFAULTS = {"jit": "off"}
+
+
+# The dbt profile the project uses (dbt_project.yml `profile:`).
+PROFILE_NAME = "ytempire"
+
+# A statement timeout a user can give, in seconds: at least a millisecond (PostgreSQL counts in
+# milliseconds; less would be 0, which disables it) and at most a day.
+STATEMENT_TIMEOUT_RANGE = (0.001, 86400.0)
+
+
+def check_statement_timeout(seconds: float | None) -> float | None:
+    """The timeout when it is a number of seconds in STATEMENT_TIMEOUT_RANGE, else BadValue."""
+    if seconds is None:
+        return None
+    low, high = STATEMENT_TIMEOUT_RANGE
+    if not (low <= seconds <= high):  # also false for NaN
+        raise BadValue(
+            f"--statement-timeout {seconds!r} is out of range: give seconds from {low:g} to {high:g}."
+        )
+    return seconds
+
+
+def check_target(settings: Settings) -> None:
+    """BadValue unless the profile in profiles.yml has an output named settings.target."""
+    path = settings.profiles_dir / "profiles.yml"
+    try:
+        import yaml
+
+        profiles = yaml.safe_load(path.read_text()) or {}
+        outputs = sorted((profiles.get(PROFILE_NAME) or {}).get("outputs") or {})
+    except (OSError, ValueError, AttributeError, yaml.YAMLError):
+        return  # dbt reports an unreadable profiles.yml in its own words
+    if outputs and settings.target not in outputs:
+        raise BadValue(
+            f"dbt target {settings.target!r} is not in {path} (its targets: {', '.join(outputs)})."
+        )
 
 
 def session_options(statement_timeout: float | None = None) -> str:

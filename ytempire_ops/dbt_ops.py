@@ -78,7 +78,24 @@ def base_args(settings: Settings) -> list[str]:
     ]
 
 
+# What the CLI's dbt invocations log: nothing on the console (the CLI prints its own summary), and
+# dbt's own log file at info level, where dbt always keeps it: logs/dbt.log under the project, or
+# $DBT_LOG_PATH (README, "Where to look when something fails").
+QUIET = ["--log-level", "none", "--log-level-file", "info"]
+
 ProgressCallback = Callable[[int, int, str, str], None]
+
+
+def node_message(message: str | None) -> str:
+    """dbt's message of a failed node on one line: its first line and the database's own sentence.
+
+    dbt writes "Database Error in model x (path)", the error on the next lines, then "compiled code
+    at ...": everything but that last line is kept, joined by ": ".
+    """
+    lines = [line.strip() for line in (message or "").splitlines()]
+    kept = [line for line in lines if line and not line.startswith("compiled code at")]
+    text = ": ".join(kept)
+    return text if len(text) <= 600 else text[:597] + "..."
 
 
 def jinja_print_collector(lines: list[str]) -> Callable[[Any], None]:

@@ -11,7 +11,7 @@ from psycopg2 import sql
 
 from ytempire_ops import stack
 from ytempire_ops.config import Settings
-from ytempire_ops.dbt_ops import DbtSummary, invoke
+from ytempire_ops.dbt_ops import QUIET, DbtSummary, invoke
 from ytempire_ops.refresh import RefreshResult, refresh
 
 DEMO_SCALE = 0.2
@@ -76,7 +76,7 @@ def run_demo(progress: Callable[[str], None]) -> DemoResult:
             result = generate(conn, scale=DEMO_SCALE, days=DEMO_DAYS, seed=42, progress=progress)
             generated = dict(result.rows)
         progress("dbt build")
-        build = invoke(["build"], settings, ["--log-level", "none"])
+        build = invoke(["build"], settings, list(QUIET))
         result = DemoResult(
             stack_actions=status.actions,
             generated_rows=generated,

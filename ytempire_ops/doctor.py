@@ -145,9 +145,9 @@ def check_dbt(settings: Settings, report: DoctorReport) -> None:
         )
         return
     report.checks.append(Check("profile", OK, f"profile ytempire, target {settings.target}, from {profiles}"))
-    from ytempire_ops.dbt_ops import invoke
+    from ytempire_ops.dbt_ops import QUIET, invoke
 
-    summary = invoke(["parse"], settings, ["--log-level", "none"])
+    summary = invoke(["parse"], settings, list(QUIET))
     if summary.success:
         report.checks.append(Check("dbt project", OK, f"{settings.project_dir} parses"))
     else:
@@ -165,14 +165,14 @@ def timescaledb_ddl(
     settings: Settings, models: tuple[str, ...] = ("fact_video_performance", "fact_costs")
 ) -> str:
     """The statements the TimescaleDB macros would run for each model under each license, run nowhere."""
-    from ytempire_ops.dbt_ops import invoke, jinja_print_collector
+    from ytempire_ops.dbt_ops import QUIET, invoke, jinja_print_collector
 
     lines: list[str] = []
     for model in models:
         summary = invoke(
             ["run-operation", "timescaledb_show_ddl", "--args", f"{{model: {model}}}"],
             settings,
-            ["--log-level", "none"],
+            list(QUIET),
             callbacks=[jinja_print_collector(lines)],
         )
         if not summary.success:

@@ -9,6 +9,12 @@ class UserError(Exception):
     exit_code = 1
 
 
+class BadValue(UserError):
+    """An option, variable or setting the user gave is not one the command can use."""
+
+    exit_code = 2
+
+
 class ServiceUnreachable(UserError):
     """PostgreSQL or Redis could not be reached."""
 
@@ -26,15 +32,24 @@ EXIT_USAGE = 2
 EXIT_REDIS_UNAVAILABLE = 3
 EXIT_SKIPPED_LOCKED = 75
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 EXIT_CODES: tuple[tuple[int, str], ...] = (
     (EXIT_OK, "success"),
     (EXIT_FAILED, "a step failed; its name and the error are on stderr (a traceback only with `--debug`)"),
-    (EXIT_USAGE, "bad usage (unknown option, bad value)"),
+    (
+        EXIT_USAGE,
+        "bad usage: an unknown option, or an option or setting out of range "
+        "(a statement timeout, a port, a dbt target or a `--select` that matches nothing)",
+    ),
     (
         EXIT_REDIS_UNAVAILABLE,
         "the database work succeeded but Redis was unreachable (the database work is kept)",
     ),
-    (EXIT_SKIPPED_LOCKED, "skipped: another refresh holds the lock"),
-    (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
+    (EXIT_SKIPPED_LOCKED, "skipped: another refresh or a build holds the warehouse's lock"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C): the running statements are cancelled"),
+    (
+        EXIT_TERMINATED,
+        "terminated (SIGTERM, what cron's `timeout` and systemd send): handled as Ctrl-C",
+    ),
 )

@@ -19,9 +19,9 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,17 +33,21 @@ from psycopg2 import sql
 from ytempire_ops import errors
 from ytempire_ops.config import Settings
 from ytempire_ops.dbt_ops import (
+    QUIET,
     DbtSummary,
     LoadedManifest,
     env_as_of,
     invoke,
     jinja_log_collector,
     load_manifest,
+    node_message,
 )
 from ytempire_ops.findings import Level
 from ytempire_ops.manifest_cache import project_config
 
-# pg_try_advisory_lock key of `refresh`: a constant, so every refresh of a database contends for it.
+# pg_try_advisory_lock key of `refresh` and `build`: a constant, so every refresh and build of a
+# database contends for it. A refresh that finds it taken is skipped (exit 75, cron runs the next one);
+# a build waits for the refresh to end (hold_lock).
 LOCK_KEY = 0x59_54_45_4D_52_45_46  # "YTEMREF"
 SELECTOR = "time_series"
 # The same without the snapshots of users and channels, when neither source changed (selectors.yml).
@@ -79,6 +83,8 @@ class RefreshResult:
     steps: list[Step] = field(default_factory=list)
     exit_code: int = errors.EXIT_OK
     error: str | None = None
+    # The exception behind a failed step (for `--debug`'s traceback); not part of as_dict.
+    cause: BaseException | None = None
 
     @property
     def seconds(self) -> float:
@@ -118,6 +124,7 @@ class StepFailed(errors.UserError):
         super().__init__(f"refresh step '{step}' failed: {message}")
         self.step = step
         self.exit_code = exit_code
+        self.seconds = 0.0  # how long the step ran before it failed (run_step sets it)
 
 
 def retention_horizons(manifest: Any) -> list[tuple[str, str, str]]:
@@ -474,7 +481,8 @@ class ViewRefresher:
         futures = list(self._futures.values())
         while True:  # again until all ended: a statement may start just after a cancel
             for conn in self._conns:
-                conn.cancel()
+                with suppress(psycopg2.Error):  # a session that is gone has nothing left to cancel
+                    conn.cancel()
             if not wait(futures, timeout=0.2).not_done:
                 return
 
@@ -530,7 +538,7 @@ def _dbt_failure(summary: DbtSummary) -> str:
     if failed:
         first = failed[0]
         more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-        return f"{first.unique_id}: {(first.message or first.status).splitlines()[0]}{more}"
+        return f"{first.unique_id}: {node_message(first.message) or first.status}{more}"
     return summary.error or "dbt reported a failure"
 
 
@@ -573,7 +581,7 @@ class RefreshContext:
         while the project is unchanged (load_manifest): parsing costs about a second in every process."""
         if self.loaded is None:
             try:
-                self.loaded = load_manifest(self.settings, [*self.vars_args, "--log-level", "none"])
+                self.loaded = load_manifest(self.settings, [*self.vars_args, *QUIET])
             except errors.UserError as exc:
                 raise StepFailed(step, str(exc)) from exc
         return self.loaded.manifest
@@ -592,7 +600,7 @@ class RefreshContext:
         return invoke(
             command,
             self.settings,
-            [*self.vars_args, "--log-level", "none", "--no-write-json"],
+            [*self.vars_args, *QUIET, "--no-write-json"],
             callbacks=callbacks,
             manifest=self.manifest(step),
             as_of=self.as_of,
@@ -603,14 +611,65 @@ class RefreshContext:
 def lock_step(ctx: RefreshContext, conn: Any, started: float) -> bool:
     """Take the advisory lock on conn (opened at `started`); False, and the result says skipped, when
     another refresh holds it."""
-    with conn.cursor() as cur:
-        cur.execute("select pg_try_advisory_lock(%s)", (LOCK_KEY,))
-        acquired = bool(cur.fetchone()[0])
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select pg_try_advisory_lock(%s)", (LOCK_KEY,))
+            acquired = bool(cur.fetchone()[0])
+    except psycopg2.Error as exc:
+        failed = StepFailed("lock", _cause(exc))
+        failed.seconds = time.monotonic() - started
+        raise failed from exc
     ctx.result.steps.append(Step("lock", "ok" if acquired else "skipped", time.monotonic() - started))
     if not acquired:
         ctx.result.exit_code = errors.EXIT_SKIPPED_LOCKED
-        ctx.result.error = "another refresh holds the lock; skipped"
+        ctx.result.error = "another refresh or a build holds the warehouse's lock; skipped"
     return acquired
+
+
+class LockBusy(errors.UserError):
+    exit_code = errors.EXIT_SKIPPED_LOCKED
+
+
+@contextmanager
+def hold_lock(
+    settings: Settings, wait_seconds: float, progress: Callable[[str], None] = _quiet
+) -> Iterator[None]:
+    """Hold the refresh lock for the `with` block, waiting up to wait_seconds for a refresh to end.
+
+    What `build` runs under: a refresh started during the build is skipped, and a build started during
+    a refresh waits for it. LockBusy (exit 75) when the wait runs out.
+    """
+    conn = settings.connect()
+    try:
+        conn.autocommit = True
+        deadline = time.monotonic() + wait_seconds
+        told = False
+        with conn.cursor() as cur:
+            while True:
+                cur.execute("select pg_try_advisory_lock(%s)", (LOCK_KEY,))
+                if cur.fetchone()[0]:
+                    break
+                if time.monotonic() >= deadline:
+                    raise LockBusy(
+                        f"a refresh or another build held the warehouse's lock for {wait_seconds:g} s; "
+                        "nothing was built (run it again, or give --wait more seconds)."
+                    )
+                if not told:
+                    progress(f"a refresh or another build is running; waiting up to {wait_seconds:g} s")
+                    told = True
+                time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+        try:
+            yield
+        finally:
+            _unlock(conn)
+    finally:
+        conn.close()
+
+
+def _unlock(conn: Any) -> None:
+    """Release the lock conn holds; a session that is gone has released it already."""
+    with suppress(psycopg2.Error), conn.cursor() as cur:
+        cur.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
 
 
 def dbt_step(ctx: RefreshContext) -> StepOutcome:
@@ -727,11 +786,27 @@ def run_step(ctx: RefreshContext, name: str, step: Callable[[RefreshContext], St
     """Run one step, timed, and record it in the result."""
     ctx.progress(f"{name} ...")
     started = time.monotonic()
-    status, detail, data = step(ctx)
+    try:
+        status, detail, data = step(ctx)
+    except StepFailed as exc:
+        exc.seconds = time.monotonic() - started
+        raise
+    except (psycopg2.Error, errors.UserError) as exc:
+        # A connection lost, a statement cancelled, a service gone: the step that met it is named.
+        failed = StepFailed(name, _cause(exc), getattr(exc, "exit_code", errors.EXIT_FAILED))
+        failed.seconds = time.monotonic() - started
+        raise failed from exc
     done = Step(name, status, time.monotonic() - started, detail, data)
     ctx.result.steps.append(done)
     ctx.progress(f"{name}: {status} in {done.seconds:.2f} s{(' - ' + detail) if detail else ''}")
     return done
+
+
+def _cause(exc: BaseException) -> str:
+    """What went wrong, in the database's or the service's own words (one line)."""
+    if isinstance(exc, psycopg2.OperationalError) and not isinstance(exc, psycopg2.errors.QueryCanceled):
+        return f"lost the connection to PostgreSQL: {errors.first_line(exc)}"
+    return errors.first_line(exc)
 
 
 def run_steps(ctx: RefreshContext) -> None:
@@ -766,20 +841,36 @@ def refresh(
         progress=progress,
     )
     started = time.monotonic()
-    lock = settings.connect(statement_timeout=statement_timeout_seconds)
+    try:
+        lock = settings.connect(statement_timeout=statement_timeout_seconds)
+    except psycopg2.OperationalError as exc:  # PostgreSQL unreachable: the lock step is where it shows
+        where = f"{settings.pg_host}:{settings.pg_port}"
+        return _failed(
+            ctx, StepFailed("lock", f"cannot reach PostgreSQL at {where}: {errors.first_line(exc)}"), started
+        )
     try:
         lock.autocommit = True
-        if not lock_step(ctx, lock, started):
-            return ctx.result
+        try:
+            if not lock_step(ctx, lock, started):
+                return ctx.result
+        except StepFailed as exc:
+            return _failed(ctx, exc)
         try:
             run_steps(ctx)
         except StepFailed as exc:
-            ctx.result.steps.append(Step(exc.step, "failed", detail=str(exc)))
-            ctx.result.exit_code = exc.exit_code
-            ctx.result.error = str(exc)
+            _failed(ctx, exc)
         finally:
-            with lock.cursor() as cur:
-                cur.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
+            _unlock(lock)
     finally:
         lock.close()
+    return ctx.result
+
+
+def _failed(ctx: RefreshContext, exc: StepFailed, started: float | None = None) -> RefreshResult:
+    """Record the failed step (with how long it ran) and the result's exit code and error."""
+    seconds = exc.seconds if started is None else time.monotonic() - started
+    ctx.result.steps.append(Step(exc.step, "failed", seconds, detail=str(exc)))
+    ctx.result.exit_code = exc.exit_code
+    ctx.result.error = str(exc)
+    ctx.result.cause = exc.__cause__ or exc
     return ctx.result

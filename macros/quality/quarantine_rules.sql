@@ -33,6 +33,27 @@
 {%- endmacro %}
 
 {#
+    The domain of a number or a time (docs/data_quality.md, "Domains"):
+    - dq_not_a_number: NaN or plus/minus Infinity, which numeric columns can
+      hold and no sum, average or JSON value survives;
+    - dq_above: above a ceiling var, chosen so that a row at the ceiling
+      still fits every mart's type (docs/data_quality.md);
+    - dq_before_epoch: earlier than the platform's first day (var
+      dq_platform_epoch, 2020-01-01): nothing of YTEMPIRE happened before it.
+#}
+{% macro dq_not_a_number(columns) -%}
+    ({% for column in columns %}{{ column }} in ('NaN', 'Infinity', '-Infinity'){% if not loop.last %} or {% endif %}{% endfor %})
+{%- endmacro %}
+
+{% macro dq_above(columns, ceiling_var, default) -%}
+    greatest({{ columns | join(', ') }}) > {{ non_negative_number_var(ceiling_var, default) }}
+{%- endmacro %}
+
+{% macro dq_before_epoch(columns) -%}
+    least({{ columns | join(', ') }}) < timestamptz '{{ date_var("dq_platform_epoch", "2020-01-01") }} 00:00:00+00'
+{%- endmacro %}
+
+{#
     video_metrics. future_capture: captured more than the tolerance after the
     as-of instant, or after the row itself was written; the second bound keeps
     the rule stable across runs (a row written before as_of is judged by its
@@ -42,34 +63,41 @@
     view the refresh's as_of, not the one of the build that created the view.
 #}
 {% macro video_metrics_quarantine_reason(row, videos) -%}
+    {%- set counters = [
+        row ~ '.views', row ~ '.likes', row ~ '.dislikes', row ~ '.comments', row ~ '.shares',
+        row ~ '.watch_time_minutes', row ~ '.average_view_duration_seconds', row ~ '.impressions',
+        row ~ '.click_through_rate', row ~ '.subscribers_gained', row ~ '.subscribers_lost',
+        row ~ '.estimated_revenue_cents'
+    ] -%}
+    {%- set numerics = [
+        row ~ '.watch_time_minutes', row ~ '.average_view_duration_seconds',
+        row ~ '.click_through_rate', row ~ '.estimated_revenue_cents'
+    ] -%}
     case
         when {{ row }}.video_id is null or {{ row }}.captured_at is null then 'null_key'
         when {{ row }}.ingested_at is null then 'null_required'
         when {{ videos }}.video_id is null then 'unknown_video'
         when
             {{ row }}.captured_at > least({{ as_of_in_view() }}, {{ row }}.ingested_at)
-            + interval '{{ var("dq_future_capture_tolerance_minutes", 60) }} minutes'
+            + interval '{{ non_negative_number_var("dq_future_capture_tolerance_minutes", 60) }} minutes'
             then 'future_capture'
+        when {{ dq_before_epoch([row ~ '.captured_at', row ~ '.ingested_at']) }} then 'before_epoch'
+        when {{ dq_not_a_number(numerics) }} then 'not_a_number'
+        when least({{ counters | join(', ') }}) < 0 then 'negative_counter'
         when
-            least(
-                {{ row }}.views,
-                {{ row }}.likes,
-                {{ row }}.dislikes,
-                {{ row }}.comments,
-                {{ row }}.shares,
-                {{ row }}.watch_time_minutes,
-                {{ row }}.average_view_duration_seconds,
-                {{ row }}.impressions,
-                {{ row }}.click_through_rate,
-                {{ row }}.subscribers_gained,
-                {{ row }}.subscribers_lost,
-                {{ row }}.estimated_revenue_cents
-            ) < 0
-            then 'negative_counter'
+            {{ dq_above(counters | reject('equalto', row ~ '.click_through_rate') | reject('equalto', row ~ '.estimated_revenue_cents') | list, 'dq_max_counter', 10000000000) }}
+            or {{ row }}.click_through_rate > 1
+            or {{ dq_above([row ~ '.estimated_revenue_cents'], 'dq_max_amount_cents', 1000000000) }}
+            then 'implausible_value'
     end
 {%- endmacro %}
 
-{# video_costs. A cost without a video (video_id null) is a channel-level cost, not an unknown video. #}
+{#
+    video_costs. A cost without a video (video_id null) is a channel-level
+    cost, not an unknown video. A cost line is a charge: a negative amount or
+    quantity is quarantined (the platform records no credits; a refund would
+    need a cost category of its own, docs/decisions.md).
+#}
 {% macro video_costs_quarantine_reason(row, videos) -%}
     case
         when {{ row }}.cost_id is null then 'null_key'
@@ -80,15 +108,40 @@
             then 'null_required'
         when {{ row }}.video_id is not null and {{ videos }}.video_id is null then 'unknown_video'
         when not {{ dq_is_accepted(row ~ '.cost_category', 'cost_category') }} then 'unknown_value'
+        when
+            {{ row }}.incurred_at > {{ row }}.ingested_at
+            + interval '{{ non_negative_number_var("dq_future_capture_tolerance_minutes", 60) }} minutes'
+            then 'future_timestamp'
+        when {{ dq_before_epoch([row ~ '.incurred_at', row ~ '.ingested_at']) }} then 'before_epoch'
+        when {{ dq_not_a_number([row ~ '.total_cost_cents', row ~ '.quantity']) }} then 'not_a_number'
+        when {{ row }}.total_cost_cents < 0 or {{ row }}.quantity < 0 then 'negative_amount'
+        when
+            {{ dq_above([row ~ '.total_cost_cents'], 'dq_max_amount_cents', 1000000000) }}
+            then 'implausible_value'
     end
 {%- endmacro %}
 
-{# video_revenue. #}
+{# video_revenue: five components, each a non-negative amount of the revenue_date (UTC). #}
 {% macro video_revenue_quarantine_reason(row, videos) -%}
+    {%- set components = [
+        row ~ '.ad_revenue_cents', row ~ '.sponsorship_revenue_cents', row ~ '.affiliate_revenue_cents',
+        row ~ '.membership_revenue_cents', row ~ '.super_chat_revenue_cents'
+    ] -%}
     case
         when {{ row }}.video_id is null or {{ row }}.revenue_date is null then 'null_key'
         when {{ row }}.reported_at is null then 'null_required'
         when {{ videos }}.video_id is null then 'unknown_video'
+        when
+            {{ row }}.revenue_date > cast(
+                ({{ row }}.reported_at
+                 + interval '{{ non_negative_number_var("dq_future_capture_tolerance_minutes", 60) }} minutes')
+                at time zone 'UTC' as date
+            )
+            then 'future_timestamp'
+        when {{ dq_before_epoch([row ~ '.revenue_date', row ~ '.reported_at']) }} then 'before_epoch'
+        when {{ dq_not_a_number(components) }} then 'not_a_number'
+        when least({{ components | join(', ') }}) < 0 then 'negative_amount'
+        when {{ dq_above(components, 'dq_max_amount_cents', 1000000000) }} then 'implausible_value'
     end
 {%- endmacro %}
 

@@ -27,7 +27,7 @@
 {# Budget alert level of a video's cost: 'critical' at >= var cost_critical_cents, 'warning' at >= var cost_warning_cents. #}
 {% macro cost_alert_level(cost_cents) -%}
     case
-        when {{ cost_cents }} >= {{ var('cost_critical_cents', 300) }} then 'critical'
-        when {{ cost_cents }} >= {{ var('cost_warning_cents', 250) }} then 'warning'
+        when {{ cost_cents }} >= {{ non_negative_number_var('cost_critical_cents', 300) }} then 'critical'
+        when {{ cost_cents }} >= {{ non_negative_number_var('cost_warning_cents', 250) }} then 'warning'
     end
 {%- endmacro %}

@@ -16,7 +16,7 @@
             case
                 when max({{ column }}) is null then '-infinity'
                 else to_char(
-                    (max({{ column }}) - interval '{{ var("ingest_lookback_minutes", 10) }} minutes')
+                    (max({{ column }}) - interval '{{ non_negative_number_var('ingest_lookback_minutes', 10) }} minutes')
                     at time zone 'UTC',
                     'YYYY-MM-DD HH24:MI:SS.US'
                 ) || '+00'

@@ -56,7 +56,7 @@ def test_debug_shows_the_traceback(test_stack: StackHandle) -> None:
 
 def test_bad_as_of_is_one_sentence(test_stack: StackHandle) -> None:
     result = run_cli(["generate", "--as-of", "yesterday"], test_stack.env())
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "is not an ISO 8601 timestamp" in one_sentence(result.stderr)
 
 
@@ -309,7 +309,7 @@ def test_refresh_while_another_holds_the_lock_is_skipped(test_stack: StackHandle
     finally:
         holder.close()
     assert result.returncode == 75, result.stdout + result.stderr
-    assert "another refresh holds the lock" in one_sentence(result.stderr)
+    assert "another refresh or a build holds the warehouse's lock" in one_sentence(result.stderr)
 
 
 def test_two_refreshes_started_together_run_once(ops_db) -> None:
@@ -424,20 +424,24 @@ def test_reporter_cannot_be_used_to_build(test_stack: StackHandle, ops_db) -> No
 
 
 @pytest.mark.parametrize(
-    ("command", "locked"),
+    ("command", "locked", "signal_name"),
     [
         # dbt's table swap of dim_date must wait for the lock: the build is parked on a query
-        (["build", "--select", "dim_date"], "dim_date"),
+        (["build", "--select", "dim_date"], "dim_date", "SIGINT"),
         # the views step: video_performance_hourly's refresh waits on its table, the other view's
         # refresh runs beside it
-        (["refresh", "--skip-dbt", "--skip-warm"], "fact_video_hourly"),
+        (["refresh", "--skip-dbt", "--skip-warm"], "fact_video_hourly", "SIGINT"),
+        # SIGTERM (cron's `timeout`, systemd) is handled the same way, with its own exit code
+        (["build", "--select", "dim_date"], "dim_date", "SIGTERM"),
+        (["refresh", "--skip-dbt", "--skip-warm"], "fact_video_hourly", "SIGTERM"),
     ],
-    ids=["build", "refresh-views"],
+    ids=["build", "refresh-views", "build-sigterm", "refresh-views-sigterm"],
 )
 def test_ctrl_c_cancels_the_running_query_and_exits_130(
-    test_stack: StackHandle, ops_db, command: list[str], locked: str
+    test_stack: StackHandle, ops_db, command: list[str], locked: str, signal_name: str
 ) -> None:
-    """SIGINT while a query waits: the query is cancelled, the exit code is 130, no traceback."""
+    """SIGINT while a query waits: the query is cancelled, the exit code is 130, no traceback.
+    SIGTERM: the same, exit code 143."""
     import signal
     import time
 
@@ -468,10 +472,11 @@ def test_ctrl_c_cancels_the_running_query_and_exits_130(
                 blocked = cur.fetchall()
             time.sleep(0.2)
         assert blocked, f"`{' '.join(command)}` never waited on the lock"
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(getattr(signal, signal_name))
         stdout, stderr = proc.communicate(timeout=60)
-        assert proc.returncode == 130, stdout + stderr
-        assert "Traceback" not in stderr and "interrupted" in stderr
+        code, word = (130, "interrupted") if signal_name == "SIGINT" else (143, "terminated (SIGTERM)")
+        assert proc.returncode == code, stdout + stderr
+        assert "Traceback" not in stderr and word in stderr
         with watcher.cursor() as cur:
             cur.execute(waiting, (dbname, holder.get_backend_pid()))
             assert cur.fetchall() == [], "the blocked query still runs after the interrupt"

@@ -39,7 +39,7 @@ hours as (
         hour_start,
         hour_start + interval '1 hour' as hour_end
     from generate_series(
-        {{ last_hour_end }} - interval '{{ var("dq_hourly_data_hours", 24) }} hours',
+        {{ last_hour_end }} - interval '{{ non_negative_number_var('dq_hourly_data_hours', 24) }} hours',
         {{ last_hour_end }} - interval '1 hour',
         interval '1 hour'
     ) as series (hour_start)
@@ -69,7 +69,8 @@ expected as (
     inner join hours
         on
             videos.published_at <= hours.hour_start
-            and videos.published_at + interval '{{ var("dq_hourly_polling_days", 7) }} days' >= hours.hour_end
+            and videos.published_at
+            + interval '{{ non_negative_number_var('dq_hourly_polling_days', 7) }} days' >= hours.hour_end
 
 ),
 

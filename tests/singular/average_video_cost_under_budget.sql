@@ -21,7 +21,7 @@ over_budget as (
         videos_produced_7d,
         avg_cost_per_video_cents
     from executive_overview
-    where avg_cost_per_video_cents >= {{ var('dq_avg_video_cost_error_cents', 300) }}
+    where avg_cost_per_video_cents >= {{ non_negative_number_var('dq_avg_video_cost_error_cents', 300) }}
 
 )
 

@@ -27,7 +27,7 @@ over_budget as (
     select video_id
     from video_economics
     where
-        total_cost_cents >= {{ var('cost_critical_cents') }}
+        total_cost_cents >= {{ non_negative_number_var('cost_critical_cents') }}
         and last_cost_incurred_at >= {{ window_start_at }}
 
 ),

@@ -28,7 +28,7 @@ over_budget as (
         last_cost_incurred_at
     from video_economics
     where
-        total_cost_cents >= {{ var('dq_video_cost_warn_cents', 300) }}
+        total_cost_cents >= {{ non_negative_number_var('dq_video_cost_warn_cents', 300) }}
         and last_cost_incurred_at >= {{ window_start_at }}
 
 )

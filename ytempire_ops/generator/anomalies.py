@@ -34,7 +34,7 @@ from typing import Any
 
 from psycopg2 import sql
 
-from ytempire_ops.errors import UserError
+from ytempire_ops.errors import BadValue
 
 from .entities import CHANNELS_COLUMNS, JOBS_COLUMNS, VIDEOS_COLUMNS
 from .facts import COSTS_COLUMNS, METRICS_COLUMNS, REVENUE_COLUMNS
@@ -143,7 +143,7 @@ def inject(
     chosen = list(CLASSES) if classes is None else list(dict.fromkeys(classes))
     unknown = sorted(set(chosen) - set(CLASSES))
     if unknown:
-        raise UserError(f"unknown anomaly classes: {', '.join(unknown)} (known: {', '.join(CLASSES)}).")
+        raise BadValue(f"unknown anomaly classes: {', '.join(unknown)} (known: {', '.join(CLASSES)}).")
     params = {"seed": str(seed), "as_of": as_of, "n": per_class}
     _snapshot_clean_rows(cur, raw_schema, params)
     return {name: _inject_class(cur, raw_schema, params, name) for name in chosen}

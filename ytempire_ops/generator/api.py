@@ -23,7 +23,7 @@ from typing import Any
 import psycopg2
 from psycopg2 import sql
 
-from ytempire_ops.errors import UserError
+from ytempire_ops.errors import BadValue, UserError
 from ytempire_ops.generator import entities, facts, pgcopy, store
 from ytempire_ops.generator.anomalies import inject as inject_anomalies
 from ytempire_ops.generator.anomalies import rows_per_table as anomaly_rows_per_table
@@ -197,31 +197,31 @@ def _validate(
         or not math.isfinite(scale)
         or scale <= 0
     ):
-        raise UserError(f"scale must be a number greater than 0 (got {scale!r}).")
+        raise BadValue(f"scale must be a number greater than 0 (got {scale!r}).")
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
-        raise UserError(f"days must be a whole number from 1 to {MAX_DAYS} (got {days!r}).")
+        raise BadValue(f"days must be a whole number from 1 to {MAX_DAYS} (got {days!r}).")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63):
-        raise UserError(f"seed must be a whole number from 0 to 2**63 - 1 (got {seed!r}).")
+        raise BadValue(f"seed must be a whole number from 0 to 2**63 - 1 (got {seed!r}).")
     if as_of is not None and (as_of.tzinfo is None or as_of.utcoffset() is None):
-        raise UserError(
+        raise BadValue(
             f"as_of must carry a time zone (got {as_of.isoformat()}); e.g. 2026-11-20T12:00:00+00:00."
         )
     if not isinstance(raw_schema, str) or not raw_schema or len(raw_schema.encode()) > 63:
-        raise UserError(f"raw_schema must be a schema name of 1 to 63 bytes (got {raw_schema!r}).")
+        raise BadValue(f"raw_schema must be a schema name of 1 to 63 bytes (got {raw_schema!r}).")
     if raw_schema == META_SCHEMA:
-        raise UserError(f"raw_schema cannot be {META_SCHEMA!r}: that schema holds the generator's own state.")
+        raise BadValue(f"raw_schema cannot be {META_SCHEMA!r}: that schema holds the generator's own state.")
     if append_minutes is not None:
         if isinstance(append_minutes, bool) or not isinstance(append_minutes, int) or append_minutes < 1:
-            raise UserError(
+            raise BadValue(
                 f"append_minutes must be a whole number of minutes of at least 1 (got {append_minutes!r})."
             )
         if as_of is not None:
-            raise UserError(
+            raise BadValue(
                 "as_of cannot be combined with append_minutes: "
                 "an append continues from the last generated instant."
             )
     if scale is not None and VIDEOS_PER_DAY_PER_SCALE * scale * (days + 1) * 1.1 > MAX_VIDEOS:
-        raise UserError(
+        raise BadValue(
             f"scale {scale} over {days} days would need more than {MAX_VIDEOS:,} videos; lower one of them."
         )
 

@@ -312,9 +312,9 @@ def _env_seconds(name: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise errors.UserError(f"{name}={raw!r} is not a whole number of seconds.") from None
+        raise errors.BadValue(f"{name}={raw!r} is not a whole number of seconds.") from None
     if value < 1:
-        raise errors.UserError(f"{name} must be at least 1 second, got {value}.")
+        raise errors.BadValue(f"{name} must be at least 1 second, got {value}.")
     return value
 
 
@@ -328,15 +328,15 @@ def load_config(*, prefix: str | None = None, refresh_interval_seconds: int | No
     if prefix is None:
         prefix = env_prefix()
     if not prefix:
-        raise errors.UserError("the Redis key prefix must not be empty.")
+        raise errors.BadValue("the Redis key prefix must not be empty.")
     if "@" in prefix:
-        raise errors.UserError(f"the Redis key prefix {prefix!r} must not contain '@'.")
+        raise errors.BadValue(f"the Redis key prefix {prefix!r} must not contain '@'.")
     if refresh_interval_seconds is None:
         refresh_interval_seconds = _env_seconds(
             "YTEMPIRE_REFRESH_INTERVAL_SECONDS", DEFAULT_REFRESH_INTERVAL_SECONDS
         )
     if refresh_interval_seconds < 1:
-        raise errors.UserError(
+        raise errors.BadValue(
             f"the refresh interval must be at least 1 second, got {refresh_interval_seconds}."
         )
     ttls = {name: _env_seconds(TTL_ENV_VARS[name], default) for name, default in DEFAULT_CLASS_TTLS.items()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -29,7 +30,14 @@ from ytempire_ops.warm.reader import Snapshot
 
 
 class PersonalDataError(errors.UserError):
-    """A value about to be published looks like personal data (contains '@')."""
+    """A value about to be published holds an e-mail address."""
+
+
+# An e-mail address: a local part, '@', and a domain with at least one dot. A display name with an
+# '@' ("Tech @ Home") or a YouTube handle ("@techhome") is not one.
+EMAIL = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+"
+)
 
 
 def _num(value: Any) -> Any:
@@ -192,11 +200,11 @@ def build_values(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
 
 
 def encode_value(key: str, envelope: dict[str, Any]) -> bytes:
-    """The JSON of one value; refuses anything that could carry an e-mail address ('@')."""
+    """The JSON of one value; refuses a key or value holding an e-mail address (personal data)."""
     text = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    if "@" in key or "@" in text:
+    if EMAIL.search(key) or EMAIL.search(text):
         raise PersonalDataError(
-            f"refusing to publish {key}: it contains '@' (possible personal data), so no dashboard key was written."
+            f"refusing to publish {key}: it holds an e-mail address (personal data), so no dashboard key was written."
         )
     return text.encode("utf-8")
 

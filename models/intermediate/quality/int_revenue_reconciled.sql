@@ -13,7 +13,7 @@
     sources, polls of soft-deleted videos included on both sides.
 #}
 
-{% set first_date %}({{ as_of_date() }} - {{ var('dq_revenue_reconciliation_days', 7) }}){% endset %}
+{% set first_date %}({{ as_of_date() }} - {{ non_negative_number_var('dq_revenue_reconciliation_days', 7) }}){% endset %}
 
 with
 

@@ -36,7 +36,7 @@
         meta={
             'timescaledb': {
                 'time_column': 'captured_at',
-                'chunk_interval': var('performance_chunk_interval', '1 day'),
+                'chunk_interval': interval_var('performance_chunk_interval', '1 day'),
             },
         },
         indexes=[

@@ -17,7 +17,7 @@
         meta={
             'timescaledb': {
                 'time_column': 'captured_at',
-                'chunk_interval': var('performance_chunk_interval', '1 day'),
+                'chunk_interval': interval_var('performance_chunk_interval', '1 day'),
                 'compression': {'segmentby': ['channel_id'], 'orderby': 'captured_at desc', 'after': '7 days'},
                 'retention': {'drop_after': '90 days'},
             },

@@ -67,13 +67,13 @@ critical_video_cost as (
         video_id as entity_id,
         'Video ' || video_id || ' cost $' || cast(round(total_cost_cents / 100.0, 2) as text)
         || ', at or above the $'
-        || cast(round({{ var('cost_critical_cents') }} / 100.0, 2) as text) || ' budget' as message,
+        || cast(round({{ non_negative_number_var('cost_critical_cents') }} / 100.0, 2) as text) || ' budget' as message,
         round(total_cost_cents / 100.0, 4) as metric_value,
-        round({{ var('cost_critical_cents') }} / 100.0, 4) as threshold,
+        round({{ non_negative_number_var('cost_critical_cents') }} / 100.0, 4) as threshold,
         'usd' as metric_unit
     from video_economics
     where
-        total_cost_cents >= {{ var('cost_critical_cents') }}
+        total_cost_cents >= {{ non_negative_number_var('cost_critical_cents') }}
         and last_cost_incurred_at >= {{ window_start_at }}
 
 ),
@@ -87,12 +87,13 @@ high_video_cost as (
         'all' as entity_id,
         'Average cost per video over the last 7 days is $'
         || cast(round(avg_cost_per_video_cents / 100.0, 2) as text)
-        || ', above $' || cast(round({{ var('cost_warning_cents') }} / 100.0, 2) as text) as message,
+        || ', above $'
+        || cast(round({{ non_negative_number_var('cost_warning_cents') }} / 100.0, 2) as text) as message,
         round(avg_cost_per_video_cents / 100.0, 4) as metric_value,
-        round({{ var('cost_warning_cents') }} / 100.0, 4) as threshold,
+        round({{ non_negative_number_var('cost_warning_cents') }} / 100.0, 4) as threshold,
         'usd' as metric_unit
     from executive_overview
-    where avg_cost_per_video_cents > {{ var('cost_warning_cents') }}
+    where avg_cost_per_video_cents > {{ non_negative_number_var('cost_warning_cents') }}
 
 ),
 

@@ -60,7 +60,10 @@ final as (
         hours.last_captured_at
     from hours
     where hours.hour_start >= (
-        select max(newest.hour_start) - interval '{{ var("hourly_window_hours", 24) }} hours' + interval '1 hour'
+        select
+            max(newest.hour_start)
+            - interval '{{ non_negative_number_var('hourly_window_hours', 24) }} hours'
+            + interval '1 hour'
         from hours as newest
     )
 

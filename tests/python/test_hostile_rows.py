@@ -1,0 +1,272 @@
+"""One bad row never stops the warehouse.
+
+A built warehouse is refreshed once (the baseline: every relation of `analytics` and every Redis
+key). Then each hostile raw row below is inserted, one at a time, and followed by the refresh cron
+runs: the refresh exits 0, the row is in its quarantine relation with its reason, and every relation
+of `analytics` and every Redis key equals the baseline. The rows stay in raw as the next ones come,
+as they would in production.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+import redis
+from conftest import AS_OF, StackHandle, Warehouse, clone_database, run_cli, table_digest
+
+from ytempire_ops.warm.contract import CHANNEL_KEY
+
+AS_OF_INSTANT = datetime.fromisoformat(AS_OF)
+# Written a moment before as_of: inside every incremental load's window. Each row copies a generated
+# row written before HOSTILE_FROM (never one of the rows written here).
+WRITTEN = AS_OF_INSTANT - timedelta(seconds=1)
+HOSTILE_FROM = WRITTEN - timedelta(seconds=1)
+
+
+@dataclass(frozen=True)
+class Hostile:
+    """A raw row (an INSERT ... SELECT on the raw tables) and where it must end up."""
+
+    name: str
+    table: str  # the raw table
+    reason: str
+    insert: str  # parameters: %(written)s, %(cost_id)s, %(hostile_from)s
+
+
+POLL = """
+insert into raw.video_metrics
+select video_id, {captured_at}, {views}, likes, dislikes, comments, shares, {watch_time},
+       average_view_duration_seconds, impressions, {ctr}, subscribers_gained, subscribers_lost,
+       {revenue}, %(written)s
+from raw.video_metrics
+where video_id = (select video_id from raw.videos where deleted_at is null and status = 'published'
+                  order by video_id limit 1)
+  and ingested_at < %(hostile_from)s
+order by captured_at desc limit 1
+"""
+
+
+def poll(
+    captured_at: str = "%(written)s - interval '30 seconds'",
+    views: str = "views + 1",
+    watch_time: str = "watch_time_minutes",
+    ctr: str = "click_through_rate",
+    revenue: str = "estimated_revenue_cents",
+) -> str:
+    return POLL.format(captured_at=captured_at, views=views, watch_time=watch_time, ctr=ctr, revenue=revenue)
+
+
+COST = """
+insert into raw.video_costs
+select %(cost_id)s, video_id, channel_id, cost_category, cost_subcategory, {quantity}, unit,
+       {total}, {incurred_at}, %(written)s
+from raw.video_costs
+where video_id is not null and ingested_at < %(hostile_from)s
+order by incurred_at desc, cost_id limit 1
+"""
+
+
+def cost(
+    total: str = "total_cost_cents", quantity: str = "quantity", incurred_at: str = "%(written)s"
+) -> str:
+    return COST.format(total=total, quantity=quantity, incurred_at=incurred_at)
+
+
+# A restatement of the newest revenue day of a video, reported now: a good one would replace the row.
+REVENUE = """
+insert into raw.video_revenue
+select video_id, channel_id, {revenue_date}, {ad}, {sponsorship}, affiliate_revenue_cents,
+       membership_revenue_cents, super_chat_revenue_cents, %(written)s
+from raw.video_revenue
+where reported_at < %(hostile_from)s
+order by revenue_date desc, video_id limit 1
+"""
+
+
+def revenue(revenue_date: str = "revenue_date", ad: str = "ad_revenue_cents", sponsorship: str = "0") -> str:
+    return REVENUE.format(revenue_date=revenue_date, ad=ad, sponsorship=sponsorship)
+
+
+HOSTILE = (
+    Hostile("NaN watch time in a poll", "video_metrics", "not_a_number", poll(watch_time="'NaN'")),
+    Hostile("NaN estimated revenue in a poll", "video_metrics", "not_a_number", poll(revenue="'NaN'")),
+    Hostile(
+        "views at bigint's maximum", "video_metrics", "implausible_value", poll(views="9223372036854775807")
+    ),
+    Hostile("a click-through rate above 1", "video_metrics", "implausible_value", poll(ctr="1.5")),
+    Hostile(
+        "a poll captured in 1970",
+        "video_metrics",
+        "before_epoch",
+        poll(captured_at="timestamptz '1970-01-01 00:00:00+00'"),
+    ),
+    Hostile("a cost line of -100 cents", "video_costs", "negative_amount", cost(total="-100")),
+    Hostile("a NaN cost", "video_costs", "not_a_number", cost(total="'NaN'")),
+    Hostile("a negative quantity", "video_costs", "negative_amount", cost(quantity="-1")),
+    Hostile(
+        "a cost incurred in 1999",
+        "video_costs",
+        "before_epoch",
+        cost(incurred_at="timestamptz '1999-12-31 23:00:00+00'"),
+    ),
+    Hostile("a cost line of fifty million dollars", "video_costs", "implausible_value", cost(total="5e9")),
+    Hostile("NaN ad revenue restating a day", "video_revenue", "not_a_number", revenue(ad="'NaN'")),
+    Hostile("negative sponsorship revenue", "video_revenue", "negative_amount", revenue(sponsorship="-500")),
+    Hostile(
+        "revenue for a day three days ahead",
+        "video_revenue",
+        "future_timestamp",
+        revenue(revenue_date="revenue_date + 3"),
+    ),
+)
+
+QUARANTINE = {
+    "video_metrics": "staging.stg_youtube__video_metrics_quarantined",
+    "video_costs": "staging.stg_platform__video_costs_quarantined",
+    "video_revenue": "staging.stg_youtube__video_revenue_quarantined",
+}
+
+
+@dataclass
+class Hostage:
+    """A copy of the session's warehouse, refreshed once, with what it held then."""
+
+    dbname: str
+    env: dict[str, str]
+    prefix: str
+    conn: Any
+    redis: redis.Redis
+    marts: dict[str, tuple[int, str]]
+    keys: dict[str, Any]
+
+
+def analytics_digests(conn: Any) -> dict[str, tuple[int, str]]:
+    """Every table and materialized view of analytics (the run record of tests left out)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """
+            select c.relname from pg_class as c join pg_namespace as n on n.oid = c.relnamespace
+            where n.nspname = 'analytics' and c.relkind in ('r', 'p', 'm', 'v')
+              and c.relname <> 'dbt_test_results'
+            order by 1
+            """
+        )
+        names = [row[0] for row in cur.fetchall()]
+        return {name: table_digest(cur, "analytics", name) for name in names}
+
+
+def published(client: redis.Redis, prefix: str) -> dict[str, Any]:
+    """Every public dashboard key's as_of and data (the generation's id and time left out)."""
+    values = {}
+    for name in client.scan_iter(match=f"{prefix}*", count=1000):
+        key = name.decode().removeprefix(prefix)
+        if key in {"current", "index"} or key.startswith("gen:"):
+            continue
+        envelope = json.loads(client.get(name) or b"null")
+        if envelope is not None:
+            values[key] = {"as_of": envelope["as_of"], "data": envelope["data"]}
+    return values
+
+
+def refresh(hostage_env: dict[str, str]) -> Any:
+    done = run_cli(["refresh", "--as-of", AS_OF, "--json"], hostage_env)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    return json.loads(done.stdout)
+
+
+@pytest.fixture
+def hostage(test_stack: StackHandle, warehouse: Warehouse) -> Iterator[Hostage]:
+    """A copy of the session's warehouse, refreshed once, with every mart and Redis key it then held."""
+    assert warehouse.build.returncode == 0, warehouse.build.stdout[-3000:]
+    dbname = clone_database(test_stack, warehouse.dbname, "hostile")
+    prefix = f"{dbname}:"
+    env = test_stack.db_env(dbname, YTEMPIRE_REDIS_PREFIX=prefix)
+    refresh(env)
+    conn = test_stack.connect(dbname)
+    client = redis.Redis.from_url(test_stack.state["redis"]["url"], socket_timeout=10)
+    try:
+        yield Hostage(dbname, env, prefix, conn, client, analytics_digests(conn), published(client, prefix))
+    finally:
+        conn.close()
+        client.close()
+
+
+def quarantined(conn: Any, table: str, written: datetime) -> list[str]:
+    with conn.cursor() as cur:
+        cur.execute(
+            f"select reason from {QUARANTINE[table]} where ingested_at = %s order by reason", (written,)
+        )
+        return [row[0] for row in cur.fetchall()]
+
+
+def test_each_hostile_row_is_quarantined_and_changes_nothing(hostage: Hostage) -> None:
+    assert hostage.keys and "dashboard:overview" in hostage.keys
+    assert all(count > 0 for name, (count, _) in hostage.marts.items() if name.startswith("fact_"))
+    for index, row in enumerate(HOSTILE):
+        # Each row is written at its own instant, so its quarantine row is found by ingested_at.
+        written = WRITTEN - timedelta(milliseconds=index + 1)
+        with hostage.conn.cursor() as cur:
+            cur.execute(
+                row.insert, {"written": written, "cost_id": str(uuid.uuid4()), "hostile_from": HOSTILE_FROM}
+            )
+            assert cur.rowcount == 1, row.name
+        refreshed = refresh(hostage.env)
+        assert refreshed["level"] == "ok", (row.name, refreshed)
+        assert quarantined(hostage.conn, row.table, written) == [row.reason], row.name
+        assert analytics_digests(hostage.conn) == hostage.marts, row.name
+        assert published(hostage.redis, hostage.prefix) == hostage.keys, row.name
+
+    # `check` shows the quarantine by source and reason.
+    done = run_cli(["check", "--json"], hostage.env)
+    items = json.loads(done.stdout)["items"]
+    shown = {item["name"] for item in items if item["section"] == "quarantine"}
+    for row in HOSTILE:
+        assert f"{row.table}: {row.reason}" in shown, (row.name, shown)
+
+
+def test_a_display_name_with_an_at_sign_is_published(hostage: Hostage) -> None:
+    """'Tech @ Home' is a channel's name, not an e-mail address: every key is still published."""
+    with hostage.conn.cursor() as cur:
+        cur.execute(
+            """
+            update raw.channels set channel_name = 'Tech @ Home', updated_at = %s
+            where channel_id = (select channel_id from raw.channels where status = 'active'
+                                order by channel_id limit 1)
+            returning channel_id
+            """,
+            (WRITTEN,),
+        )
+        (channel_id,) = cur.fetchone()
+    refreshed = refresh(hostage.env)
+    assert refreshed["level"] == "ok", refreshed
+    channel = json.loads(hostage.redis.get(hostage.prefix + CHANNEL_KEY.format(channel_id=channel_id)))
+    assert "Tech @ Home" in json.dumps(channel["data"], ensure_ascii=False)
+    assert set(published(hostage.redis, hostage.prefix)) == set(hostage.keys)
+
+
+def test_rows_at_every_ceiling_pass_and_fit_every_mart(hostage: Hostage) -> None:
+    """The largest values staging lets through reach the facts, and the marts and the warm hold them
+    (which also shows the comparison above can fail: these rows change the marts)."""
+    written = WRITTEN - timedelta(milliseconds=500)
+    params = {"written": written, "cost_id": str(uuid.uuid4()), "hostile_from": HOSTILE_FROM}
+    with hostage.conn.cursor() as cur:
+        cur.execute(poll(views="10000000000", revenue="1000000000"), params)
+        cur.execute(cost(total="1000000000", quantity="999999999999"), params)
+        cur.execute(revenue(ad="1000000000", sponsorship="1000000000"), params)
+    refreshed = refresh(hostage.env)
+    assert refreshed["level"] == "ok", refreshed
+    for table in QUARANTINE:
+        assert quarantined(hostage.conn, table, written) == [], table
+    assert analytics_digests(hostage.conn) != hostage.marts
+    with hostage.conn.cursor() as cur:
+        cur.execute("select max(views) from analytics.fact_video_performance")
+        assert cur.fetchone()[0] == 10_000_000_000
+    now = published(hostage.redis, hostage.prefix)
+    assert set(now) == set(hostage.keys)
+    assert now["dashboard:overview"] != hostage.keys["dashboard:overview"]
