@@ -44,7 +44,7 @@ demo: install timescaledb
 test: install timescaledb
 	$(BIN)/ruff check ytempire_ops tests scripts benchmarks
 	$(BIN)/ruff format --check ytempire_ops tests scripts benchmarks
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 # The tier without the stack: what can be checked in a couple of minutes (pytest markers, conftest.py).
 test-fast: install

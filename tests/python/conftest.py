@@ -156,13 +156,18 @@ def _uses_the_stack(item: pytest.Item) -> bool:
 # A module not listed runs after them, in file order.
 SLOW_MODULES = (
     "test_warehouse",
+    "test_hostile_rows",
     "test_quality",
     "test_cli",
     "test_timescaledb",
+    "test_failures",
+    "test_crash_safety",
     "test_manifest_cache",
     "test_demo",
     "test_bench",
     "test_no_secrets",
+    "test_lint",
+    "test_snapshots",
 )
 
 
