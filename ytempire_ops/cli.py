@@ -146,6 +146,9 @@ def _print_status(status: Any, as_json: bool) -> None:
         str(status.redis_port or "-"),
         status.redis_version or "-",
     )
+    for name, daemon in status.daemons.items():
+        state = "running" if daemon["running"] else "stopped" if daemon["installed"] else "not installed"
+        table.add_row(name.capitalize(), state, str(daemon["port"] or "-"), str(daemon["version"] or "-"))
     out.print(table)
     if status.postgres_dir and status.postgres_dir != status.home / "pg":
         out.print(f"PostgreSQL's files: {status.postgres_dir}", markup=False, highlight=False)

@@ -91,6 +91,9 @@ class Settings:
     pg_password: str = ""
     pg_dbname: str = "ytempire"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # Prometheus Alertmanager and Pushgateway (None: not configured; `local up` starts both)
+    alertmanager_url: str | None = None
+    pushgateway_url: str | None = None
     target: str = "local"
     project_dir: Path = field(default_factory=project_dir)
     profiles_dir: Path = field(default_factory=stack_home)
@@ -117,6 +120,8 @@ class Settings:
             pg_password=env.get("YTEMPIRE_PG_PASSWORD") or pg.get("password", ""),
             pg_dbname=env.get("YTEMPIRE_PG_DBNAME") or pg.get("dbname", "ytempire"),
             redis_url=env.get("YTEMPIRE_REDIS_URL") or redis_state.get("url") or "redis://127.0.0.1:6379/0",
+            alertmanager_url=env.get("YTEMPIRE_ALERTMANAGER_URL") or _daemon_url(state, "alertmanager"),
+            pushgateway_url=env.get("YTEMPIRE_PUSHGATEWAY_URL") or _daemon_url(state, "pushgateway"),
             target=env.get("YTEMPIRE_TARGET", "local"),
             project_dir=project_dir(),
             profiles_dir=Path(profiles).resolve() if profiles else stack_home(),
@@ -134,6 +139,8 @@ class Settings:
             pg_password=pg["password"],
             pg_dbname=pg["dbname"],
             redis_url=redis_state.get("url") or "redis://127.0.0.1:6379/0",
+            alertmanager_url=_daemon_url(state, "alertmanager"),
+            pushgateway_url=_daemon_url(state, "pushgateway"),
             profiles_dir=home or stack_home(),
         )
         if superuser:
@@ -183,7 +190,8 @@ class Settings:
         """The passwords these settings carry, for redaction."""
         from ytempire_ops.redact import url_password
 
-        return [value for value in (self.pg_password, url_password(self.redis_url)) if value]
+        urls = (self.redis_url, self.alertmanager_url or "", self.pushgateway_url or "")
+        return [value for value in (self.pg_password, *map(url_password, urls)) if value]
 
     def connection_env(self, dbname: str | None = None) -> dict[str, str]:
         """The connection values as the environment variables dbt's profile and the CLI read."""
@@ -194,6 +202,8 @@ class Settings:
             "YTEMPIRE_PG_PASSWORD": self.pg_password,
             "YTEMPIRE_PG_DBNAME": dbname or self.pg_dbname,
             "YTEMPIRE_REDIS_URL": self.redis_url,
+            **({"YTEMPIRE_ALERTMANAGER_URL": self.alertmanager_url} if self.alertmanager_url else {}),
+            **({"YTEMPIRE_PUSHGATEWAY_URL": self.pushgateway_url} if self.pushgateway_url else {}),
         }
 
     def export_env(self) -> None:
@@ -205,6 +215,12 @@ class Settings:
 # libpq's options. JIT compilation costs seconds on queries that touch many hypertable chunks and
 # saves nothing on the warehouse's short incremental statements. A setting already in PGOPTIONS wins.
 SESSION_DEFAULTS = {"jit": "off"}
+
+
+def _daemon_url(state: dict[str, Any], name: str) -> str | None:
+    """The URL the stack's state records for one of its HTTP daemons (daemons.DAEMONS)."""
+    recorded = state.get(name)
+    return recorded.get("url") if isinstance(recorded, dict) else None
 
 
 # The dbt profile the project uses (dbt_project.yml `profile:`).

@@ -132,6 +132,39 @@ def check_redis(settings: Settings, report: DoctorReport) -> None:
     report.checks.append(Check("redis", OK, f"Redis {version} at {shown}"))
 
 
+def check_daemons(settings: Settings, report: DoctorReport) -> None:
+    """Alertmanager and Pushgateway: reachable where configured; a warning where not configured."""
+    from ytempire_ops import daemons
+
+    for daemon, url in (
+        (daemons.ALERTMANAGER, settings.alertmanager_url),
+        (daemons.PUSHGATEWAY, settings.pushgateway_url),
+    ):
+        name = daemon.name
+        if not url:
+            report.checks.append(
+                Check(
+                    name,
+                    WARN,
+                    f"not configured: {daemon.url_env} is not set and the local stack runs no {daemon.label}",
+                    f"Install it (`apt-get install {daemon.package}`) and run `ytempire-ops local up`, "
+                    f"or set {daemon.url_env}.",
+                )
+            )
+        elif daemons.ready(url):
+            version = daemons.version(daemon, url) or "version unknown"
+            report.checks.append(Check(name, OK, f"{daemon.label} {version} at {redact_url(url)}"))
+        else:
+            report.checks.append(
+                Check(
+                    name,
+                    FAIL,
+                    f"{daemon.label} at {redact_url(url)} does not answer",
+                    f"Start the local stack with `ytempire-ops local up`, or fix {daemon.url_env}.",
+                )
+            )
+
+
 def check_dbt(settings: Settings, report: DoctorReport) -> None:
     profiles = settings.profiles_dir / "profiles.yml"
     if not profiles.exists():
@@ -185,5 +218,6 @@ def run_doctor(settings: Settings | None = None) -> DoctorReport:
     report = DoctorReport()
     check_postgres(settings, report)
     check_redis(settings, report)
+    check_daemons(settings, report)
     check_dbt(settings, report)
     return report

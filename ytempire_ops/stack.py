@@ -31,6 +31,7 @@ import psycopg2
 import redis
 from psycopg2 import sql
 
+from ytempire_ops import daemons
 from ytempire_ops.config import STATE_FILE, Settings, project_dir, read_stack_state, stack_home
 from ytempire_ops.errors import UserError
 
@@ -56,6 +57,8 @@ class StackStatus:
     redis_running: bool = False
     redis_port: int | None = None
     redis_version: str | None = None
+    # name -> {"running", "port", "url", "version", "installed"} of each daemon (daemons.DAEMONS)
+    daemons: dict[str, dict[str, object]] = field(default_factory=dict)
     actions: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
@@ -70,6 +73,7 @@ class StackStatus:
                 "dir": str(self.postgres_dir) if self.postgres_dir else None,
             },
             "redis": {"running": self.redis_running, "port": self.redis_port, "version": self.redis_version},
+            **self.daemons,
             "actions": self.actions,
         }
 
@@ -515,11 +519,33 @@ def up(
         state["redis"] = {"port": port, "url": f"redis://127.0.0.1:{port}/0"}
         actions.append(f"started Redis on 127.0.0.1:{port}")
     _save_state(home, state)
+    actions += _start_daemons(home, state)
+    _save_state(home, state)
     _write_profiles(home)
 
     result = status(home)
     result.actions = actions or ["already running; nothing changed"]
     return result
+
+
+def _start_daemons(home: Path, state: dict) -> list[str]:
+    """Start Alertmanager and Pushgateway where installed; a missing one is a sentence, not an error."""
+    actions = []
+    for daemon in daemons.DAEMONS:
+        recorded = state.get(daemon.name) or {}
+        if daemons.ready(recorded.get("url")):
+            continue  # running already
+        if daemon.binary() is None:
+            state.pop(daemon.name, None)
+            actions.append(daemon.missing())
+            continue
+        # The port it had, else any free one: nothing is configured with it but the state file.
+        port = recorded.get("port")
+        if not port or port_in_use(port):
+            port = free_port()
+        state[daemon.name] = daemons.start(daemon, home, port)
+        actions.append(f"started {daemon.label} on 127.0.0.1:{port}")
+    return actions
 
 
 def _write_profiles(home: Path) -> None:
@@ -552,6 +578,9 @@ def down(home: Path | None = None, purge: bool = False) -> StackStatus:
         with contextlib.suppress(redis.ConnectionError), contextlib.closing(_redis_client(state)) as client:
             client.shutdown(nosave=True)
         result.actions.append("stopped Redis")
+    for daemon in daemons.DAEMONS:
+        if daemons.stop(daemon, state.get(daemon.name) or {}):
+            result.actions.append(f"stopped {daemon.label}")
     if not result.actions:
         result.actions.append("nothing was running")
     if purge:
@@ -559,7 +588,7 @@ def down(home: Path | None = None, purge: bool = False) -> StackStatus:
     return result
 
 
-STACK_FILES = ("pg", "redis", STATE_FILE, "profiles.yml")
+STACK_FILES = ("pg", "redis", *(d.name for d in daemons.DAEMONS), STATE_FILE, "profiles.yml")
 
 
 def _purge(home: Path, state: dict) -> list[str]:
@@ -611,6 +640,16 @@ def status(home: Path | None = None) -> StackStatus:
         result.redis_running = True
         with contextlib.closing(_redis_client(state)) as client:
             result.redis_version = str(client.info("server").get("redis_version"))
+    for daemon in daemons.DAEMONS:
+        recorded = state.get(daemon.name) or {}
+        running = daemons.ready(recorded.get("url"))
+        result.daemons[daemon.name] = {
+            "running": running,
+            "port": recorded.get("port"),
+            "url": recorded.get("url"),
+            "version": daemons.version(daemon, recorded["url"]) if running else None,
+            "installed": daemon.binary() is not None,
+        }
     return result
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import tempfile
+import urllib.parse
+import urllib.request
 import uuid
 from contextlib import closing
 from pathlib import Path
@@ -14,7 +17,7 @@ import pytest
 import redis
 from conftest import StackHandle, run_cli
 
-from ytempire_ops import stack
+from ytempire_ops import daemons, stack
 from ytempire_ops.errors import UserError
 
 
@@ -103,6 +106,48 @@ def test_env_prints_exports_that_reach_the_stack(test_stack: StackHandle) -> Non
     conn.close()
     assert redis.Redis.from_url(values["YTEMPIRE_REDIS_URL"].strip("'")).ping()
     assert (Path(values["DBT_PROFILES_DIR"].strip("'")) / "profiles.yml").exists()
+    for variable in ("YTEMPIRE_ALERTMANAGER_URL", "YTEMPIRE_PUSHGATEWAY_URL"):
+        assert daemons.ready(values[variable].strip("'")), variable
+
+
+def http(method: str, url: str, body: bytes | None = None, content_type: str = "application/json") -> bytes:
+    request = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": content_type})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.read()
+
+
+def test_alertmanager_and_pushgateway_run_beside_the_stack(test_stack: StackHandle) -> None:
+    """Both answer on loopback ports of their own: an alert posted is listed back, a pushed metric is served."""
+    status = stack.status(test_stack.home)
+    alertmanager, pushgateway = status.daemons["alertmanager"], status.daemons["pushgateway"]
+    assert alertmanager["running"] and pushgateway["running"], status.daemons
+    assert alertmanager["version"] and pushgateway["version"]
+    env = test_stack.env()
+    assert env["YTEMPIRE_ALERTMANAGER_URL"] == alertmanager["url"]
+    assert env["YTEMPIRE_PUSHGATEWAY_URL"] == pushgateway["url"]
+
+    name = f"StackTest{uuid.uuid4().hex[:8]}"
+    alert = [
+        {"labels": {"alertname": name, "severity": "warning"}, "annotations": {"summary": "a test alert"}}
+    ]
+    http("POST", f"{alertmanager['url']}/api/v2/alerts", json.dumps(alert).encode())
+    query = urllib.parse.quote(f'alertname="{name}"')
+    listed = json.loads(http("GET", f"{alertmanager['url']}/api/v2/alerts?filter={query}"))
+    assert [a["labels"]["alertname"] for a in listed] == [name]
+    assert listed[0]["annotations"]["summary"] == "a test alert"
+
+    job = f"stack_test_{uuid.uuid4().hex[:8]}"
+    http("PUT", f"{pushgateway['url']}/metrics/job/{job}", b"ytempire_stack_test 42\n", "text/plain")
+    served = http("GET", f"{pushgateway['url']}/metrics").decode()
+    assert f'ytempire_stack_test{{instance="",job="{job}"}} 42' in served
+
+    shown = run_cli(["local", "status", "--json"], env)
+    assert shown.returncode == 0, shown.stderr
+    data = json.loads(shown.stdout)
+    assert data["alertmanager"]["running"] and data["pushgateway"]["running"]
+    doctor = run_cli(["doctor", "--json"], env)
+    checks = {check["name"]: check for check in json.loads(doctor.stdout)["checks"]}
+    assert checks["alertmanager"]["level"] == "OK" and checks["pushgateway"]["level"] == "OK", checks
 
 
 @pytest.fixture
@@ -125,8 +170,10 @@ def test_down_stops_and_up_restarts_with_data_kept(spare_home: Path) -> None:
 
     down = stack.down(spare_home)
     assert "stopped PostgreSQL" in down.actions and "stopped Redis" in down.actions
+    assert "stopped Alertmanager" in down.actions and "stopped Pushgateway" in down.actions
     stopped = stack.status(spare_home)
     assert not stopped.postgres_running and not stopped.redis_running
+    assert not any(daemon["running"] for daemon in stopped.daemons.values())
     with pytest.raises(psycopg2.OperationalError):
         psycopg2.connect(**stack.builder_kwargs(state))
 
@@ -137,6 +184,20 @@ def test_down_stops_and_up_restarts_with_data_kept(spare_home: Path) -> None:
         cur.execute("select answer from analytics.kept")
         assert cur.fetchone() == (42,)
     conn.close()
+
+
+def test_a_missing_alertmanager_is_a_sentence_and_the_rest_runs(
+    spare_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("YTEMPIRE_ALERTMANAGER_BIN", str(spare_home / "nowhere" / "alertmanager"))
+    started = stack.up(spare_home, ephemeral=True)
+    assert started.postgres_running and started.redis_running
+    assert started.daemons["pushgateway"]["running"]
+    assert not started.daemons["alertmanager"]["running"]
+    assert any("apt-get install prometheus-alertmanager" in action for action in started.actions), (
+        started.actions
+    )
+    assert "YTEMPIRE_ALERTMANAGER_URL" not in stack.client_env(stack.load_state(spare_home), spare_home)
 
 
 def test_port_already_taken_is_one_sentence(spare_home: Path) -> None:
