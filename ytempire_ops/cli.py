@@ -31,6 +31,8 @@ app = typer.Typer(
 )
 local_app = typer.Typer(help="The project-owned PostgreSQL + Redis stack.", no_args_is_help=True)
 app.add_typer(local_app, name="local")
+alerts_app = typer.Typer(help="The warehouse's alerts in Alertmanager.", no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -445,6 +447,9 @@ def refresh(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would run; change nothing.")] = False,
     skip_dbt: Annotated[bool, typer.Option("--skip-dbt", help="Leave out the dbt step.")] = False,
     skip_warm: Annotated[bool, typer.Option("--skip-warm", help="Leave out the Redis warm.")] = False,
+    skip_alerts: Annotated[
+        bool, typer.Option("--skip-alerts", help="Leave out the delivery of alerts to Alertmanager.")
+    ] = False,
     statement_timeout: Annotated[
         float | None, typer.Option("--statement-timeout", help="PostgreSQL statement_timeout in seconds.")
     ] = None,
@@ -469,6 +474,7 @@ def refresh(
         dry_run=dry_run,
         skip_dbt=skip_dbt,
         skip_warm=skip_warm,
+        skip_alerts=skip_alerts,
         statement_timeout_seconds=statement_timeout,
         dbt_vars=vars_,
         as_of=as_of_instant,
@@ -525,6 +531,24 @@ def warm(
     timings = ", ".join(f"{name} {value * 1000:.0f} ms" for name, value in data["seconds"].items())
     out.print(
         f"{data['keys_written']} keys, {data['bytes_written']:,} bytes, {data['deleted_keys']} stale keys deleted; {timings}",
+        markup=False,
+        highlight=False,
+    )
+
+
+@alerts_app.command("send")
+@handled
+def alerts_send(as_json: JsonOption = False) -> None:
+    """Post every open alert of mart_alerts to Alertmanager, and resolve the ones that closed."""
+    from ytempire_ops.alerts import send
+
+    delivered = send(Settings.load())
+    if as_json:
+        print(json.dumps({**delivered.as_dict(), "alerts": delivered.alerts}, indent=2))
+        return
+    out.print(
+        f"{delivered.open} open alerts posted to {redact(delivered.url, _known_secrets())}, "
+        f"{delivered.resolved} resolved",
         markup=False,
         highlight=False,
     )

@@ -167,8 +167,23 @@ def start(daemon: Daemon, home: Path, port: int) -> dict[str, Any]:
     )
 
 
+def _exited(pid: int) -> bool:
+    """True when pid has ended: gone, or a zombie (then reaped if it is this process's child)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    if state != "Z":
+        return False
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+    return True
+
+
 def _ours(pid: int, daemon: Daemon) -> bool:
     """True when pid is alive and runs the daemon's binary (a recycled pid is left alone)."""
+    if _exited(pid):
+        return False
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
     except OSError:

@@ -30,6 +30,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_REDIS_UNAVAILABLE = 3
+EXIT_ALERTMANAGER_UNAVAILABLE = 4
 EXIT_SKIPPED_LOCKED = 75
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
@@ -45,6 +46,11 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
     (
         EXIT_REDIS_UNAVAILABLE,
         "the database work succeeded but Redis was unreachable (the database work is kept)",
+    ),
+    (
+        EXIT_ALERTMANAGER_UNAVAILABLE,
+        "the database and Redis work succeeded but the alerts could not be delivered to Alertmanager "
+        "(the next refresh delivers every alert still open)",
     ),
     (EXIT_SKIPPED_LOCKED, "skipped: another refresh or a build holds the warehouse's lock"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C): the running statements are cancelled"),

@@ -565,6 +565,7 @@ class RefreshContext:
     dry_run: bool = False
     skip_dbt: bool = False
     skip_warm: bool = False
+    skip_alerts: bool = False
     progress: Callable[[str], None] = _quiet
     result: RefreshResult = field(default_factory=RefreshResult)
     loaded: LoadedManifest | None = None
@@ -782,6 +783,25 @@ def warm_step(ctx: RefreshContext) -> StepOutcome:
     return "ok", "", warmed.as_dict()
 
 
+def alerts_step(ctx: RefreshContext) -> StepOutcome:
+    """Deliver mart_alerts to Alertmanager: every open alert, and the ones that closed as resolved."""
+    if ctx.skip_alerts:
+        return "skipped", "--skip-alerts", {}
+    if not ctx.settings.alertmanager_url:
+        return "skipped", "no Alertmanager configured (YTEMPIRE_ALERTMANAGER_URL)", {}
+    if ctx.dry_run:
+        return "dry-run", f"would post the open alerts to {ctx.settings.alertmanager_url}", {}
+    from ytempire_ops.alerts import AlertmanagerUnavailable, send
+
+    try:
+        delivered = send(ctx.settings, statement_timeout=ctx.statement_timeout)
+    except AlertmanagerUnavailable as exc:
+        raise StepFailed(
+            "alerts", f"{exc} The database and Redis work is kept.", exit_code=exc.exit_code
+        ) from exc
+    return "ok", f"{delivered.open} open, {delivered.resolved} resolved", delivered.as_dict()
+
+
 def run_step(ctx: RefreshContext, name: str, step: Callable[[RefreshContext], StepOutcome]) -> Step:
     """Run one step, timed, and record it in the result."""
     ctx.progress(f"{name} ...")
@@ -816,6 +836,7 @@ def run_steps(ctx: RefreshContext) -> None:
         run_step(ctx, "materialized views", views_step)
     run_step(ctx, "retention", retention_step)
     run_step(ctx, "warm", warm_step)
+    run_step(ctx, "alerts", alerts_step)
 
 
 def refresh(
@@ -824,6 +845,7 @@ def refresh(
     dry_run: bool = False,
     skip_dbt: bool = False,
     skip_warm: bool = False,
+    skip_alerts: bool = False,
     statement_timeout_seconds: float | None = None,
     dbt_vars: str | None = None,
     as_of: datetime | None = None,
@@ -838,6 +860,7 @@ def refresh(
         dry_run=dry_run,
         skip_dbt=skip_dbt,
         skip_warm=skip_warm,
+        skip_alerts=skip_alerts,
         progress=progress,
     )
     started = time.monotonic()

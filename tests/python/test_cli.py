@@ -113,7 +113,14 @@ def test_refresh_happy_path_prints_each_step_timed(test_stack: StackHandle, ops_
     result = run_cli(["refresh", "--json", "--as-of", later.isoformat()], env)
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
-    assert [s["name"] for s in report["steps"]] == ["lock", "dbt", "materialized views", "retention", "warm"]
+    assert [s["name"] for s in report["steps"]] == [
+        "lock",
+        "dbt",
+        "materialized views",
+        "retention",
+        "warm",
+        "alerts",
+    ]
     assert all(s["status"] == "ok" for s in report["steps"]), report
     assert all(s["seconds"] >= 0 for s in report["steps"])
     dbt = report["steps"][1]["data"]

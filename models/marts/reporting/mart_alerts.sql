@@ -8,6 +8,9 @@
       is at or above var cost_critical_cents and that incurred a cost line in
       the 7-day window of the executive overview; a video that stopped
       incurring costs stops alerting after 7 days.
+    - VideoCostWarning (warning): a video whose cost is at or above var
+      cost_warning_cents and below var cost_critical_cents and that incurred a
+      cost line in the same 7-day window, like CriticalVideoCost.
     - HighVideoCost (warning): the executive overview's 7-day average cost per
       video above var cost_warning_cents.
     - PipelineBacklog (warning): more than 100 jobs queued at as_of.
@@ -74,6 +77,27 @@ critical_video_cost as (
     from video_economics
     where
         total_cost_cents >= {{ non_negative_number_var('cost_critical_cents') }}
+        and last_cost_incurred_at >= {{ window_start_at }}
+
+),
+
+video_cost_warning as (
+
+    select
+        'VideoCostWarning' as alert_type,
+        'warning' as severity,
+        'video' as entity_type,
+        video_id as entity_id,
+        'Video ' || video_id || ' cost $' || cast(round(total_cost_cents / 100.0, 2) as text)
+        || ', at or above the $'
+        || cast(round({{ non_negative_number_var('cost_warning_cents') }} / 100.0, 2) as text) || ' warning' as message,
+        round(total_cost_cents / 100.0, 4) as metric_value,
+        round({{ non_negative_number_var('cost_warning_cents') }} / 100.0, 4) as threshold,
+        'usd' as metric_unit
+    from video_economics
+    where
+        total_cost_cents >= {{ non_negative_number_var('cost_warning_cents') }}
+        and total_cost_cents < {{ non_negative_number_var('cost_critical_cents') }}
         and last_cost_incurred_at >= {{ window_start_at }}
 
 ),
@@ -196,6 +220,8 @@ stale_metrics as (
 unioned as (
 
     select * from critical_video_cost
+    union all
+    select * from video_cost_warning
     union all
     select * from high_video_cost
     union all
