@@ -11,13 +11,19 @@ alert of this warehouse that Alertmanager holds and mart_alerts no longer has is
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import string
+import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from ytempire_ops import errors
@@ -131,3 +137,44 @@ def send(
     if alerts or closed:
         _request("POST", f"{url}/api/v2/alerts", [*alerts, *closed])
     return Delivery(url=url, open=len(alerts), resolved=len(closed), alerts=alerts)
+
+
+# --------------------------------------------------------------------------- routing configuration
+
+CONFIG_TEMPLATE = Path("deploy") / "alertmanager" / "alertmanager.yml"
+
+
+def config_variables(template: str) -> list[str]:
+    """The environment variables a configuration template names, in order of first use."""
+    names: list[str] = []
+    for match in string.Template.pattern.finditer(template):
+        name = match.group("braced") or match.group("named")
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def render_config(settings: Settings, out: Path, environ: Mapping[str, str]) -> str:
+    """Write the example routing with its placeholders filled from `environ` (mode 600: it holds
+    keys), checked by `amtool check-config` when amtool is installed; what the check said."""
+    template = (settings.project_dir / CONFIG_TEMPLATE).read_text()
+    missing = [name for name in config_variables(template) if not environ.get(name)]
+    if missing:
+        raise errors.BadValue(
+            f'set {", ".join(missing)} to render {CONFIG_TEMPLATE} (README, "Alerts"); nothing was written.'
+        )
+    rendered = string.Template(template).substitute(
+        {name: environ[name] for name in config_variables(template)}
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(rendered)
+    amtool = shutil.which("amtool")
+    if amtool is None:
+        return "not checked: amtool is not installed (apt-get install prometheus-alertmanager)"
+    checked = subprocess.run([amtool, "check-config", str(out)], capture_output=True, text=True, timeout=60)
+    if checked.returncode != 0:
+        lines = [line.strip() for line in (checked.stdout + checked.stderr).splitlines() if "FAILED" in line]
+        raise errors.UserError(f"amtool rejects {out}: {' '.join(lines) or 'see amtool check-config'}")
+    return "checked by amtool check-config"

@@ -554,6 +554,22 @@ def alerts_send(as_json: JsonOption = False) -> None:
     )
 
 
+@alerts_app.command("config")
+@handled
+def alerts_config(
+    out_file: Annotated[
+        Path, typer.Option("--out", help="Where to write the routing (mode 600: it holds keys).")
+    ],
+) -> None:
+    """Write Alertmanager's routing (deploy/alertmanager/alertmanager.yml) with its values from the environment."""
+    import os
+
+    from ytempire_ops.alerts import render_config
+
+    checked = render_config(Settings.load(), out_file, os.environ)
+    out.print(f"wrote {out_file} ({checked})", markup=False, highlight=False)
+
+
 @app.command()
 @handled
 def check(as_json: JsonOption = False) -> None:

@@ -4,14 +4,19 @@ ones that closed resolved, re-posting idempotent, and an unreachable Alertmanage
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import socket
+import subprocess
 import urllib.parse
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
-from conftest import AS_OF, StackHandle, Warehouse, clone_database, run_cli, run_dbt
+import yaml
+from conftest import AS_OF, PROJECT_DIR, StackHandle, Warehouse, clone_database, run_cli, run_dbt
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +122,76 @@ def test_an_unreachable_alertmanager_keeps_the_refresh_work_and_exits_4(
     delivered = run_cli(["refresh", "--as-of", AS_OF, "--skip-dbt", "--json"], env)
     assert delivered.returncode == 0, delivered.stdout + delivered.stderr
     assert set(held(env, dbname)) == set(mart_alerts(test_stack, dbname))
+
+
+# --------------------------------------------------------------------------- the example routing
+
+ROUTING_ENV = {
+    "YTEMPIRE_SMTP_HOST": "smtp.example.com",
+    "YTEMPIRE_SMTP_PORT": "587",
+    "YTEMPIRE_SMTP_FROM": "alerts@example.com",
+    "YTEMPIRE_SMTP_USER": "alerts",
+    "YTEMPIRE_SMTP_PASSWORD": "smtp-secret-4711",
+    "YTEMPIRE_PAGERDUTY_ROUTING_KEY": "pd-secret-0123456789abcdef",
+    "YTEMPIRE_SLACK_CRITICAL_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/critical-secret",
+    "YTEMPIRE_SLACK_WARNING_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/warning-secret",
+    "YTEMPIRE_ONCALL_EMAIL": "oncall@example.com",
+}
+
+
+def routing_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("YTEMPIRE_", "DBT_"))}
+    env.update({"YTEMPIRE_PROJECT_DIR": str(PROJECT_DIR), "YTEMPIRE_HOME": str(tmp_path / "home")})
+    env.update(ROUTING_ENV)
+    env.update(overrides)
+    return env
+
+
+def test_the_example_routing_is_accepted_by_amtool_and_routes_by_severity(tmp_path: Path) -> None:
+    out = tmp_path / "alertmanager.yml"
+    done = run_cli(["alerts", "config", "--out", str(out)], routing_env(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "checked by amtool check-config" in done.stdout
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
+    for secret in ("smtp-secret-4711", "pd-secret", "critical-secret", "warning-secret"):
+        assert secret not in done.stdout + done.stderr
+    amtool = shutil.which("amtool")
+    assert amtool, "amtool is installed with prometheus-alertmanager (make alerting)"
+    routes = {
+        severity: subprocess.run(
+            [
+                amtool,
+                "config",
+                "routes",
+                "test",
+                f"--config.file={out}",
+                f"severity={severity}",
+                "alertname=X",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout.strip()
+        for severity in ("critical", "warning")
+    }
+    assert routes == {"critical": "critical", "warning": "warning"}
+    config = yaml.safe_load(out.read_text())
+    assert config["route"]["group_by"] == ["alertname"] and config["route"]["repeat_interval"] == "4h"
+    receivers = {r["name"]: r for r in config["receivers"]}
+    critical = receivers["critical"]
+    assert critical["slack_configs"][0]["channel"] == "#alerts-critical"
+    assert critical["pagerduty_configs"][0]["routing_key"] == ROUTING_ENV["YTEMPIRE_PAGERDUTY_ROUTING_KEY"]
+    assert critical["email_configs"][0]["to"] == ROUTING_ENV["YTEMPIRE_ONCALL_EMAIL"]
+    assert receivers["warning"]["slack_configs"][0]["channel"] == "#alerts-warning"
+    configs = [c for r in receivers.values() for key, cs in r.items() if key.endswith("_configs") for c in cs]
+    assert configs and all(c["send_resolved"] for c in configs)
+
+
+def test_a_missing_routing_value_is_named_and_nothing_is_written(tmp_path: Path) -> None:
+    out = tmp_path / "alertmanager.yml"
+    env = routing_env(tmp_path)
+    del env["YTEMPIRE_PAGERDUTY_ROUTING_KEY"]
+    done = run_cli(["alerts", "config", "--out", str(out)], env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "YTEMPIRE_PAGERDUTY_ROUTING_KEY" in done.stderr and "Traceback" not in done.stderr
+    assert not out.exists()
