@@ -102,12 +102,12 @@ def check_tests(cur: Any, report: CheckReport, project_tests: set[str] | None = 
     report.item("tests", f"latest run at {finished}", level, summary)
     # Partial results: tests the latest invocation skipped (a model they read failed), or did not
     # select at all (`dbt build --select ...`), are not known to pass.
-    ran = {unique_id for status, _, _, unique_id in rows if status != "skipped"}
+    recorded = {unique_id for *_, unique_id in rows}
     skipped = counts.get("skipped", 0)
-    missing = len(project_tests - ran) - skipped if project_tests else 0
-    if skipped or missing > 0:
+    missing = len(project_tests - recorded) if project_tests else 0
+    if skipped or missing:
         parts = [f"{skipped} skipped"] if skipped else []
-        parts += [f"{missing} not run"] if missing > 0 else []
+        parts += [f"{missing} not run"] if missing else []
         total = len(project_tests) if project_tests else len(rows)
         report.item(
             "tests",

@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg2
 import redis
+import yaml
 
 from ytempire_ops.errors import BadValue, UserError, first_line
 
@@ -247,8 +248,6 @@ def check_target(settings: Settings) -> None:
     """BadValue unless the profile in profiles.yml has an output named settings.target."""
     path = settings.profiles_dir / "profiles.yml"
     try:
-        import yaml
-
         profiles = yaml.safe_load(path.read_text()) or {}
         outputs = sorted((profiles.get(PROFILE_NAME) or {}).get("outputs") or {})
     except (OSError, ValueError, AttributeError, yaml.YAMLError):

@@ -120,11 +120,13 @@ class RefreshResult:
 
 
 class StepFailed(errors.UserError):
-    def __init__(self, step: str, message: str, exit_code: int = errors.EXIT_FAILED) -> None:
+    def __init__(
+        self, step: str, message: str, exit_code: int = errors.EXIT_FAILED, seconds: float = 0.0
+    ) -> None:
         super().__init__(f"refresh step '{step}' failed: {message}")
         self.step = step
         self.exit_code = exit_code
-        self.seconds = 0.0  # how long the step ran before it failed (run_step sets it)
+        self.seconds = seconds  # how long the step ran before it failed
 
 
 def retention_horizons(manifest: Any) -> list[tuple[str, str, str]]:
@@ -617,9 +619,7 @@ def lock_step(ctx: RefreshContext, conn: Any, started: float) -> bool:
             cur.execute("select pg_try_advisory_lock(%s)", (LOCK_KEY,))
             acquired = bool(cur.fetchone()[0])
     except psycopg2.Error as exc:
-        failed = StepFailed("lock", _cause(exc))
-        failed.seconds = time.monotonic() - started
-        raise failed from exc
+        raise StepFailed("lock", _cause(exc), seconds=time.monotonic() - started) from exc
     ctx.result.steps.append(Step("lock", "ok" if acquired else "skipped", time.monotonic() - started))
     if not acquired:
         ctx.result.exit_code = errors.EXIT_SKIPPED_LOCKED
@@ -813,9 +813,8 @@ def run_step(ctx: RefreshContext, name: str, step: Callable[[RefreshContext], St
         raise
     except (psycopg2.Error, errors.UserError) as exc:
         # A connection lost, a statement cancelled, a service gone: the step that met it is named.
-        failed = StepFailed(name, _cause(exc), getattr(exc, "exit_code", errors.EXIT_FAILED))
-        failed.seconds = time.monotonic() - started
-        raise failed from exc
+        exit_code = getattr(exc, "exit_code", errors.EXIT_FAILED)
+        raise StepFailed(name, _cause(exc), exit_code, seconds=time.monotonic() - started) from exc
     done = Step(name, status, time.monotonic() - started, detail, data)
     ctx.result.steps.append(done)
     ctx.progress(f"{name}: {status} in {done.seconds:.2f} s{(' - ' + detail) if detail else ''}")
@@ -868,9 +867,8 @@ def refresh(
         lock = settings.connect(statement_timeout=statement_timeout_seconds)
     except psycopg2.OperationalError as exc:  # PostgreSQL unreachable: the lock step is where it shows
         where = f"{settings.pg_host}:{settings.pg_port}"
-        return _failed(
-            ctx, StepFailed("lock", f"cannot reach PostgreSQL at {where}: {errors.first_line(exc)}"), started
-        )
+        message = f"cannot reach PostgreSQL at {where}: {errors.first_line(exc)}"
+        return _failed(ctx, StepFailed("lock", message, seconds=time.monotonic() - started))
     try:
         lock.autocommit = True
         try:
@@ -889,10 +887,9 @@ def refresh(
     return ctx.result
 
 
-def _failed(ctx: RefreshContext, exc: StepFailed, started: float | None = None) -> RefreshResult:
+def _failed(ctx: RefreshContext, exc: StepFailed) -> RefreshResult:
     """Record the failed step (with how long it ran) and the result's exit code and error."""
-    seconds = exc.seconds if started is None else time.monotonic() - started
-    ctx.result.steps.append(Step(exc.step, "failed", seconds, detail=str(exc)))
+    ctx.result.steps.append(Step(exc.step, "failed", exc.seconds, detail=str(exc)))
     ctx.result.exit_code = exc.exit_code
     ctx.result.error = str(exc)
     ctx.result.cause = exc.__cause__ or exc

@@ -45,8 +45,13 @@
     ({% for column in columns %}{{ column }} in ('NaN', 'Infinity', '-Infinity'){% if not loop.last %} or {% endif %}{% endfor %})
 {%- endmacro %}
 
-{% macro dq_above(columns, ceiling_var, default) -%}
-    greatest({{ columns | join(', ') }}) > {{ non_negative_number_var(ceiling_var, default) }}
+{# The ceiling vars and their defaults (dbt_project.yml sets both; check_vars() checks them). #}
+{% macro dq_ceilings() -%}
+    {{ return({'dq_max_counter': 10000000000, 'dq_max_amount_cents': 1000000000}) }}
+{%- endmacro %}
+
+{% macro dq_above(columns, ceiling_var) -%}
+    greatest({{ columns | join(', ') }}) > {{ non_negative_number_var(ceiling_var, dq_ceilings()[ceiling_var]) }}
 {%- endmacro %}
 
 {% macro dq_before_epoch(columns) -%}
@@ -63,11 +68,12 @@
     view the refresh's as_of, not the one of the build that created the view.
 #}
 {% macro video_metrics_quarantine_reason(row, videos) -%}
-    {%- set counters = [
+    {#- counts and measures of a poll; the click-through rate (a fraction) and the estimated revenue
+        (an amount) have ceilings of their own -#}
+    {%- set counts = [
         row ~ '.views', row ~ '.likes', row ~ '.dislikes', row ~ '.comments', row ~ '.shares',
         row ~ '.watch_time_minutes', row ~ '.average_view_duration_seconds', row ~ '.impressions',
-        row ~ '.click_through_rate', row ~ '.subscribers_gained', row ~ '.subscribers_lost',
-        row ~ '.estimated_revenue_cents'
+        row ~ '.subscribers_gained', row ~ '.subscribers_lost'
     ] -%}
     {%- set numerics = [
         row ~ '.watch_time_minutes', row ~ '.average_view_duration_seconds',
@@ -83,11 +89,13 @@
             then 'future_capture'
         when {{ dq_before_epoch([row ~ '.captured_at', row ~ '.ingested_at']) }} then 'before_epoch'
         when {{ dq_not_a_number(numerics) }} then 'not_a_number'
-        when least({{ counters | join(', ') }}) < 0 then 'negative_counter'
         when
-            {{ dq_above(counters | reject('equalto', row ~ '.click_through_rate') | reject('equalto', row ~ '.estimated_revenue_cents') | list, 'dq_max_counter', 10000000000) }}
+            least({{ (counts + [row ~ '.click_through_rate', row ~ '.estimated_revenue_cents']) | join(', ') }}) < 0
+            then 'negative_counter'
+        when
+            {{ dq_above(counts, 'dq_max_counter') }}
             or {{ row }}.click_through_rate > 1
-            or {{ dq_above([row ~ '.estimated_revenue_cents'], 'dq_max_amount_cents', 1000000000) }}
+            or {{ dq_above([row ~ '.estimated_revenue_cents'], 'dq_max_amount_cents') }}
             then 'implausible_value'
     end
 {%- endmacro %}
@@ -116,7 +124,7 @@
         when {{ dq_not_a_number([row ~ '.total_cost_cents', row ~ '.quantity']) }} then 'not_a_number'
         when {{ row }}.total_cost_cents < 0 or {{ row }}.quantity < 0 then 'negative_amount'
         when
-            {{ dq_above([row ~ '.total_cost_cents'], 'dq_max_amount_cents', 1000000000) }}
+            {{ dq_above([row ~ '.total_cost_cents'], 'dq_max_amount_cents') }}
             then 'implausible_value'
     end
 {%- endmacro %}
@@ -141,7 +149,7 @@
         when {{ dq_before_epoch([row ~ '.revenue_date', row ~ '.reported_at']) }} then 'before_epoch'
         when {{ dq_not_a_number(components) }} then 'not_a_number'
         when least({{ components | join(', ') }}) < 0 then 'negative_amount'
-        when {{ dq_above(components, 'dq_max_amount_cents', 1000000000) }} then 'implausible_value'
+        when {{ dq_above(components, 'dq_max_amount_cents') }} then 'implausible_value'
     end
 {%- endmacro %}
 

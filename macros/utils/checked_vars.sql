@@ -68,8 +68,7 @@
         ('dq_revenue_reconciliation_days', 7), ('dq_revenue_reconciliation_warn_pct', 2),
         ('dq_revenue_reconciliation_error_pct', 5), ('dq_revenue_reconciliation_min_cents', 1),
         ('dq_hourly_data_hours', 24), ('dq_hourly_polling_days', 7),
-        ('dq_max_counter', 10000000000), ('dq_max_amount_cents', 1000000000),
-    ] -%}
+    ] + dq_ceilings().items() | list -%}
         {%- do non_negative_number_var(name, default) -%}
     {%- endfor -%}
     {%- do interval_var('performance_chunk_interval', '1 day') -%}
