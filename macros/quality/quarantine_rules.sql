@@ -45,9 +45,9 @@
     ({% for column in columns %}{{ column }} in ('NaN', 'Infinity', '-Infinity'){% if not loop.last %} or {% endif %}{% endfor %})
 {%- endmacro %}
 
-{# The ceiling vars and their defaults (dbt_project.yml sets both; check_vars() checks them). #}
+{# The ceiling vars and their defaults (dbt_project.yml sets them; check_vars() checks them). #}
 {% macro dq_ceilings() -%}
-    {{ return({'dq_max_counter': 10000000000, 'dq_max_amount_cents': 1000000000}) }}
+    {{ return({'dq_max_counter': 10000000000, 'dq_max_amount_cents': 1000000000, 'dq_max_video_seconds': 43200}) }}
 {%- endmacro %}
 
 {% macro dq_above(columns, ceiling_var) -%}
@@ -56,6 +56,22 @@
 
 {% macro dq_before_epoch(columns) -%}
     least({{ columns | join(', ') }}) < timestamptz '{{ date_var("dq_platform_epoch", "2020-01-01") }} 00:00:00+00'
+{%- endmacro %}
+
+{#
+    dq_after_now: a state table's time (a row of users, channels, videos,
+    generation_jobs, or an API call) later than the moment the row is read,
+    plus the tolerance. Those tables have no ingested_at; a row that exists
+    now was written before now, so a time beyond it is a wrong clock. Left in,
+    an updated_at in 2099 would freeze the entity's history (the snapshot's
+    timestamp strategy ignores every later, smaller updated_at) and a call
+    dated 2099 would move fact_api_calls' watermark past every real call.
+    The rule reads the wall clock, not as_of: a row quarantined by it is
+    admitted once the clock passes it, whatever the run's as_of.
+#}
+{% macro dq_after_now(columns) -%}
+    greatest({{ columns | join(', ') }}) > now()
+        + interval '{{ non_negative_number_var("dq_future_capture_tolerance_minutes", 60) }} minutes'
 {%- endmacro %}
 
 {#
@@ -153,14 +169,40 @@
     end
 {%- endmacro %}
 
-{# videos: status and category decide what the marts count (published, by category). #}
+{#
+    The state tables (users, channels, videos, generation_jobs) hold each
+    entity's current row. Besides the values the marts classify by, their
+    times must be on the platform's clock (dq_after_now, dq_before_epoch).
+    A quarantined current row leaves the entity out of staging, so the
+    snapshot sees it as deleted until the row is fixed (docs/data_quality.md).
+#}
+
+{# users: the monthly goal is an amount of dollars the revenue tracking divides by. #}
+{% macro users_quarantine_reason(row) -%}
+    case
+        when {{ row }}.user_id is null then 'null_key'
+        when {{ dq_after_now([row ~ '.created_at', row ~ '.updated_at']) }} then 'future_timestamp'
+        when {{ dq_before_epoch([row ~ '.created_at', row ~ '.updated_at']) }} then 'before_epoch'
+        when {{ dq_not_a_number([row ~ '.target_monthly_revenue_usd']) }} then 'not_a_number'
+        when {{ row }}.target_monthly_revenue_usd < 0 then 'negative_amount'
+    end
+{%- endmacro %}
+
+{# videos: status and category decide what the marts count (published, by category); the duration its content type. #}
 {% macro videos_quarantine_reason(row) -%}
+    {%- set times = [row ~ '.created_at', row ~ '.updated_at', row ~ '.published_at', row ~ '.deleted_at'] -%}
     case
         when {{ row }}.video_id is null then 'null_key'
         when
             not {{ dq_is_accepted(row ~ '.status', 'video_status') }}
             or not {{ dq_is_accepted(row ~ '.video_category', 'video_category') }}
             then 'unknown_value'
+        when {{ dq_after_now(times) }} then 'future_timestamp'
+        when {{ dq_before_epoch(times) }} then 'before_epoch'
+        when
+            {{ row }}.duration_seconds < 0
+            or {{ dq_above([row ~ '.duration_seconds'], 'dq_max_video_seconds') }}
+            then 'implausible_value'
     end
 {%- endmacro %}
 
@@ -169,14 +211,39 @@
     case
         when {{ row }}.channel_id is null then 'null_key'
         when not {{ dq_is_accepted(row ~ '.status', 'channel_status') }} then 'unknown_value'
+        when {{ dq_after_now([row ~ '.created_at', row ~ '.updated_at']) }} then 'future_timestamp'
+        when {{ dq_before_epoch([row ~ '.created_at', row ~ '.updated_at']) }} then 'before_epoch'
     end
 {%- endmacro %}
 
-{# generation_jobs: status decides the pipeline counts. #}
+{#
+    generation_jobs: status decides the pipeline counts; the times its
+    completion minutes (a job cannot start before it was queued, nor
+    complete before it started).
+#}
 {% macro generation_jobs_quarantine_reason(row) -%}
+    {%- set times = [row ~ '.queued_at', row ~ '.started_at', row ~ '.completed_at', row ~ '.updated_at'] -%}
     case
         when {{ row }}.job_id is null then 'null_key'
         when not {{ dq_is_accepted(row ~ '.status', 'job_status') }} then 'unknown_value'
+        when {{ dq_after_now(times) }} then 'future_timestamp'
+        when {{ dq_before_epoch(times) }} then 'before_epoch'
+        when {{ row }}.retry_count < 0 then 'negative_counter'
+        when
+            {{ row }}.started_at < {{ row }}.queued_at
+            or {{ row }}.completed_at < coalesce({{ row }}.started_at, {{ row }}.queued_at)
+            then 'implausible_value'
+    end
+{%- endmacro %}
+
+{# api_quota_usage: the units a call used, counted against its account's Pacific-time day. #}
+{% macro api_quota_usage_quarantine_reason(row) -%}
+    case
+        when {{ row }}.call_id is null then 'null_key'
+        when {{ row }}.called_at is null or {{ row }}.quota_units is null then 'null_required'
+        when {{ dq_after_now([row ~ '.called_at']) }} then 'future_timestamp'
+        when {{ dq_before_epoch([row ~ '.called_at']) }} then 'before_epoch'
+        when {{ row }}.quota_units < 0 then 'negative_counter'
     end
 {%- endmacro %}
 
@@ -203,17 +270,18 @@
 {#
     The body of a `*_quarantined` relation: the rows of `base` (an import CTE
     of a base model) that have a quarantine reason, each with its raw values as
-    jsonb and the columns quarantine_columns() lists. Every quarantine relation
+    jsonb (less the `personal` columns: no e-mail leaves raw) and the columns
+    quarantine_columns() lists. Every quarantine relation
     is this select over its own base model.
 #}
-{% macro quarantined_rows(base, source_table, record_key, ingested_at) -%}
+{% macro quarantined_rows(base, source_table, record_key, ingested_at, personal=[]) -%}
     select
         {{ quarantine_columns(source_table, record_key, ingested_at) }}
     from (
         select
             *,
             quarantine_reason as reason,
-            to_jsonb({{ base }}) - 'quarantine_reason' as raw_values
+            to_jsonb({{ base }}) - 'quarantine_reason'{% for column in personal %} - '{{ column }}'{% endfor %} as raw_values
         from {{ base }}
         where quarantine_reason is not null
     ) as classified

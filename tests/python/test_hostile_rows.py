@@ -36,7 +36,7 @@ class Hostile:
     name: str
     table: str  # the raw table
     reason: str
-    insert: str  # parameters: %(written)s, %(cost_id)s, %(hostile_from)s
+    insert: str  # parameters: %(written)s, %(cost_id)s, %(hostile_from)s, %(key)s (a new entity's id)
 
 
 POLL = """
@@ -93,6 +93,111 @@ def revenue(revenue_date: str = "revenue_date", ad: str = "ad_revenue_cents", sp
     return REVENUE.format(revenue_date=revenue_date, ad=ad, sponsorship=sponsorship)
 
 
+# New rows of the state tables and API calls, each copying a generated row (written before
+# HOSTILE_FROM) under a new id %(key)s.
+USER = """
+insert into raw.users
+select %(key)s, 'hostile.' || %(key)s || '@example.com', subscription_tier, {target}, is_active,
+       {created_at}, {updated_at}
+from raw.users where updated_at < %(hostile_from)s order by user_id limit 1
+"""
+
+CHANNEL = """
+insert into raw.channels
+select %(key)s, user_id, channel_name, channel_handle, niche, sub_niche, monetization_status, status,
+       {created_at}, {updated_at}
+from raw.channels where updated_at < %(hostile_from)s order by channel_id limit 1
+"""
+
+VIDEO = """
+insert into raw.videos
+select %(key)s, null, channel_id, title, description, tags, {duration}, video_category, generation_method,
+       {status}, {published_at}, {created_at}, %(written)s, null
+from raw.videos where updated_at < %(hostile_from)s order by video_id limit 1
+"""
+
+JOB = """
+insert into raw.generation_jobs
+select %(key)s, video_id, channel_id, status, {queued_at}, {started_at}, {completed_at}, {retry_count},
+       error_message, %(written)s
+from raw.generation_jobs
+where status = 'completed' and updated_at < %(hostile_from)s
+order by job_id limit 1
+"""
+
+CALL = """
+insert into raw.api_quota_usage
+select %(key)s, api_account, api_name, endpoint, {quota_units}, status_code, {called_at}
+from raw.api_quota_usage
+where called_at between %(hostile_from)s - interval '1 day' and %(hostile_from)s
+order by call_id limit 1
+"""
+
+
+def user(target: str = "target_monthly_revenue_usd", created_at: str = "%(written)s") -> str:
+    return USER.format(
+        target=target, created_at=created_at, updated_at="greatest(%(written)s, " + created_at + ")"
+    )
+
+
+def channel(created_at: str = "%(written)s", updated_at: str = "%(written)s") -> str:
+    return CHANNEL.format(created_at=created_at, updated_at=updated_at)
+
+
+def video(duration: str = "duration_seconds", status: str = "'draft'", published_at: str = "null") -> str:
+    return VIDEO.format(
+        duration=duration,
+        status=status,
+        published_at=published_at,
+        created_at="%(written)s - interval '1 hour'",
+    )
+
+
+def job(
+    queued_at: str = "%(written)s - interval '20 minutes'",
+    started_at: str = "%(written)s - interval '10 minutes'",
+    completed_at: str = "%(written)s",
+    retry_count: str = "0",
+) -> str:
+    return JOB.format(
+        queued_at=queued_at, started_at=started_at, completed_at=completed_at, retry_count=retry_count
+    )
+
+
+def call(quota_units: str = "quota_units", called_at: str = "%(written)s") -> str:
+    return CALL.format(quota_units=quota_units, called_at=called_at)
+
+
+FAR_FUTURE = "timestamptz '2099-01-01 00:00:00+00'"
+IN_1970 = "timestamptz '1970-01-01 00:00:00+00'"
+
+STATE = (
+    Hostile("a user whose monthly goal is NaN", "users", "not_a_number", user(target="'NaN'")),
+    Hostile("a user whose monthly goal is negative", "users", "negative_amount", user(target="-10000")),
+    Hostile("a user created in 2099", "users", "future_timestamp", user(created_at=FAR_FUTURE)),
+    Hostile("a channel created in 1970", "channels", "before_epoch", channel(created_at=IN_1970)),
+    Hostile("a channel updated in 2099", "channels", "future_timestamp", channel(updated_at=FAR_FUTURE)),
+    Hostile("a video of -5 seconds", "videos", "implausible_value", video(duration="-5")),
+    Hostile("a video of a hundred hours", "videos", "implausible_value", video(duration="360000")),
+    Hostile(
+        "a video published in 2099",
+        "videos",
+        "future_timestamp",
+        video(status="'published'", published_at=FAR_FUTURE),
+    ),
+    Hostile("a job retried -1 times", "generation_jobs", "negative_counter", job(retry_count="-1")),
+    Hostile(
+        "a job completed before it started",
+        "generation_jobs",
+        "implausible_value",
+        job(completed_at="%(written)s - interval '15 minutes'"),
+    ),
+    Hostile("a job queued in 1970", "generation_jobs", "before_epoch", job(queued_at=IN_1970)),
+    Hostile("an API call of -5 quota units", "api_quota_usage", "negative_counter", call(quota_units="-5")),
+    Hostile("an API call in 2099", "api_quota_usage", "future_timestamp", call(called_at=FAR_FUTURE)),
+    Hostile("an API call in 1970", "api_quota_usage", "before_epoch", call(called_at=IN_1970)),
+)
+
 HOSTILE = (
     Hostile("NaN watch time in a poll", "video_metrics", "not_a_number", poll(watch_time="'NaN'")),
     Hostile("NaN estimated revenue in a poll", "video_metrics", "not_a_number", poll(revenue="'NaN'")),
@@ -130,7 +235,14 @@ QUARANTINE = {
     "video_metrics": "staging.stg_youtube__video_metrics_quarantined",
     "video_costs": "staging.stg_platform__video_costs_quarantined",
     "video_revenue": "staging.stg_youtube__video_revenue_quarantined",
+    "users": "staging.stg_platform__users_quarantined",
+    "channels": "staging.stg_platform__channels_quarantined",
+    "videos": "staging.stg_platform__videos_quarantined",
+    "generation_jobs": "staging.stg_platform__generation_jobs_quarantined",
+    "api_quota_usage": "staging.stg_youtube__api_quota_usage_quarantined",
 }
+# The rows of these tables are found by their new id (record_key), the others by when they were written.
+NEW_ENTITY = {"users", "channels", "videos", "generation_jobs", "api_quota_usage"}
 
 
 @dataclass
@@ -197,12 +309,19 @@ def hostage(test_stack: StackHandle, warehouse: Warehouse) -> Iterator[Hostage]:
         client.close()
 
 
-def quarantined(conn: Any, table: str, written: datetime) -> list[str]:
+def quarantined(conn: Any, table: str, written: datetime, key: str | None = None) -> list[str]:
+    """The reasons of the quarantined rows written at `written` (a new entity's: with id `key`)."""
+    column, value = ("record_key", key) if table in NEW_ENTITY else ("ingested_at", written)
     with conn.cursor() as cur:
-        cur.execute(
-            f"select reason from {QUARANTINE[table]} where ingested_at = %s order by reason", (written,)
-        )
+        cur.execute(f"select reason from {QUARANTINE[table]} where {column} = %s order by reason", (value,))
         return [row[0] for row in cur.fetchall()]
+
+
+def new_key(table: str, index: int) -> str:
+    """A new entity's id: a uuid where the raw column is one, else a readable varchar id."""
+    return (
+        str(uuid.uuid4()) if table in {"users", "generation_jobs", "api_quota_usage"} else f"hostile_{index}"
+    )
 
 
 def test_each_hostile_row_is_quarantined_and_changes_nothing(hostage: Hostage) -> None:
@@ -211,10 +330,9 @@ def test_each_hostile_row_is_quarantined_and_changes_nothing(hostage: Hostage) -
     for index, row in enumerate(HOSTILE):
         # Each row is written at its own instant, so its quarantine row is found by ingested_at.
         written = WRITTEN - timedelta(milliseconds=index + 1)
+        params = {"written": written, "cost_id": str(uuid.uuid4()), "hostile_from": HOSTILE_FROM, "key": None}
         with hostage.conn.cursor() as cur:
-            cur.execute(
-                row.insert, {"written": written, "cost_id": str(uuid.uuid4()), "hostile_from": HOSTILE_FROM}
-            )
+            cur.execute(row.insert, params)
             assert cur.rowcount == 1, row.name
         refreshed = refresh(hostage.env)
         assert refreshed["level"] == "ok", (row.name, refreshed)
@@ -222,12 +340,36 @@ def test_each_hostile_row_is_quarantined_and_changes_nothing(hostage: Hostage) -
         assert analytics_digests(hostage.conn) == hostage.marts, row.name
         assert published(hostage.redis, hostage.prefix) == hostage.keys, row.name
 
+    # The state tables' rows and the API calls come together, in one refresh: each is a new
+    # entity, found by its id.
+    keys = {}
+    for index, row in enumerate(STATE):
+        keys[row.name] = new_key(row.table, index)
+        written = WRITTEN - timedelta(milliseconds=len(HOSTILE) + index + 1)
+        params = {"written": written, "cost_id": None, "hostile_from": HOSTILE_FROM, "key": keys[row.name]}
+        with hostage.conn.cursor() as cur:
+            cur.execute(row.insert, params)
+            assert cur.rowcount == 1, row.name
+    refreshed = refresh(hostage.env)
+    assert refreshed["level"] == "ok", refreshed
+    reasons = {row.name: quarantined(hostage.conn, row.table, WRITTEN, keys[row.name]) for row in STATE}
+    assert reasons == {row.name: [row.reason] for row in STATE}
+    assert analytics_digests(hostage.conn) == hostage.marts
+    assert published(hostage.redis, hostage.prefix) == hostage.keys
+
     # `check` shows the quarantine by source and reason.
     done = run_cli(["check", "--json"], hostage.env)
     items = json.loads(done.stdout)["items"]
     shown = {item["name"] for item in items if item["section"] == "quarantine"}
-    for row in HOSTILE:
+    for row in HOSTILE + STATE:
         assert f"{row.table}: {row.reason}" in shown, (row.name, shown)
+
+    # The quarantined users' raw values keep no e-mail.
+    with hostage.conn.cursor() as cur:
+        cur.execute(
+            "select count(*), count(*) filter (where raw_values ? 'email') from staging.stg_platform__users_quarantined"
+        )
+        assert cur.fetchone() == (3, 0)
 
 
 def test_an_at_sign_and_rows_at_every_ceiling_pass_and_fit_every_mart(hostage: Hostage) -> None:
@@ -253,7 +395,7 @@ def test_an_at_sign_and_rows_at_every_ceiling_pass_and_fit_every_mart(hostage: H
         cur.execute(revenue(ad="1000000000", sponsorship="1000000000"), params)
     refreshed = refresh(hostage.env)
     assert refreshed["level"] == "ok", refreshed
-    for table in QUARANTINE:
+    for table in QUARANTINE.keys() - NEW_ENTITY:
         assert quarantined(hostage.conn, table, written) == [], table
     assert analytics_digests(hostage.conn) != hostage.marts
     with hostage.conn.cursor() as cur:

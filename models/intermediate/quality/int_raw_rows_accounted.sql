@@ -26,7 +26,7 @@
 
 {% set tables = [
     {'name': 'users', 'base': 'base_platform__users', 'staging': 'stg_platform__users',
-     'quarantine': none, 'key': ['user_id']},
+     'quarantine': 'stg_platform__users_quarantined', 'key': ['user_id']},
     {'name': 'channels', 'base': 'base_platform__channels', 'staging': 'stg_platform__channels',
      'quarantine': 'stg_platform__channels_quarantined', 'key': ['channel_id']},
     {'name': 'videos', 'base': 'base_platform__videos', 'staging': 'stg_platform__videos',
@@ -40,7 +40,7 @@
     {'name': 'generation_jobs', 'base': 'base_platform__generation_jobs', 'staging': 'stg_platform__generation_jobs',
      'quarantine': 'stg_platform__generation_jobs_quarantined', 'key': ['job_id']},
     {'name': 'api_quota_usage', 'base': 'base_youtube__api_quota_usage', 'staging': 'stg_youtube__api_quota_usage',
-     'quarantine': none, 'key': ['call_id']},
+     'quarantine': 'stg_youtube__api_quota_usage_quarantined', 'key': ['call_id']},
 ] %}
 
 with

@@ -1,9 +1,8 @@
 {#
     Every raw users row, classified: quarantine_reason is null when the row
-    can be used, else 'null_key' (no user_id). users has no quarantine
-    relation: its primary key forbids the null key, so the rule never fires
-    on data the contract allows; int_raw_rows_accounted would show such a
-    row as unaccounted.
+    can be used, else the first rule it breaks (macro
+    users_quarantine_reason). stg_platform__users keeps the usable rows,
+    stg_platform__users_quarantined the others (without the e-mail).
 #}
 
 with
@@ -19,7 +18,7 @@ classified as (
     select
         -- every raw column as delivered (the quarantine relations keep them as raw_values)
         source.*,
-        case when source.user_id is null then 'null_key' end as quarantine_reason
+        {{ users_quarantine_reason('source') }} as quarantine_reason
     from source
 
 )

@@ -1,8 +1,8 @@
 {#
-    Every raw api_quota_usage row, classified: quarantine_reason is null when
-    the row can be used, else 'null_key' (no call_id). api_quota_usage has
-    no quarantine relation: its primary key forbids the null key, so the
-    rule never fires on data the contract allows.
+    Every raw api_quota_usage call, classified: quarantine_reason is null
+    when the call can be used, else the first rule it breaks (macro
+    api_quota_usage_quarantine_reason). stg_youtube__api_quota_usage keeps
+    the usable calls, stg_youtube__api_quota_usage_quarantined the others.
 #}
 
 with
@@ -18,7 +18,7 @@ classified as (
     select
         -- every raw column as delivered (the quarantine relations keep them as raw_values)
         source.*,
-        case when source.call_id is null then 'null_key' end as quarantine_reason
+        {{ api_quota_usage_quarantine_reason('source') }} as quarantine_reason
     from source
 
 )
