@@ -162,6 +162,7 @@ SLOW_MODULES = (
     "test_timescaledb",
     "test_failures",
     "test_crash_safety",
+    "test_late_dimension_changes",
     "test_alerts",
     "test_manifest_cache",
     "test_demo",

@@ -24,6 +24,8 @@
 }}
 
 -- depends_on: {{ ref('int_video_deletions_detected') }}
+-- Runs after int_dimension_changes, which re-points this fact's rows of late dimension changes.
+-- depends_on: {{ ref('int_dimension_changes') }}
 
 with
 

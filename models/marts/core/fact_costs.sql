@@ -25,6 +25,9 @@
     )
 }}
 
+-- Runs after int_dimension_changes, which re-points this fact's rows of late dimension changes.
+-- depends_on: {{ ref('int_dimension_changes') }}
+
 with
 
 costs as (

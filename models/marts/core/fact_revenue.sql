@@ -18,6 +18,9 @@
     )
 }}
 
+-- Runs after int_dimension_changes, which re-points this fact's rows of late dimension changes.
+-- depends_on: {{ ref('int_dimension_changes') }}
+
 with
 
 revenue as (

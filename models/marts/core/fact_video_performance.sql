@@ -30,6 +30,9 @@
     )
 }}
 
+-- Runs after int_dimension_changes, which re-points this fact's rows of late dimension changes.
+-- depends_on: {{ ref('int_dimension_changes') }}
+
 {% set deletions = video_deletion_changes('changed_at') %}
 
 with

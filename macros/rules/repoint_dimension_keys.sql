@@ -1,0 +1,103 @@
+{#
+    Post-hook of int_dimension_changes: the rows of the facts that carry
+    channel_key and user_key, inside the ranges this run's changes affect,
+    get the keys of the versions valid at their event's time (the same joins
+    as the facts' own). Runs in the model's transaction, after its insert
+    (its rows are those with changed_at = now()). Renders a no-op when the
+    run recorded no affected range, so a refresh without a dimension change
+    pays one indexed lookup. A fact that does not exist yet is skipped: it
+    will be built from the dimensions as they are.
+
+    The var repoint_late_dimension_changes (default true) turns the updates
+    off: the facts then keep the keys they were loaded with, which is what a
+    late change did before this step existed (the tests show the difference
+    with it).
+#}
+{% macro repoint_dimension_keys() -%}
+    {%- set facts = [
+        {'name': 'fact_video_performance', 'event_at': 'loaded.captured_at', 'key': ['video_id', 'captured_at']},
+        {'name': 'fact_costs', 'event_at': 'loaded.incurred_at', 'key': ['cost_id']},
+        {'name': 'fact_revenue', 'event_at': utc_day_end('loaded.revenue_date'), 'key': ['video_id', 'revenue_date']},
+        {'name': 'fact_channel_daily', 'event_at': utc_day_end('loaded.activity_date'), 'key': ['channel_id', 'activity_date']},
+    ] -%}
+    {%- if not execute or not is_incremental() or not var('repoint_late_dimension_changes', true) -%}
+        select 1
+    {%- else -%}
+        {%- set pending -%}
+            select count(*) from {{ this }} where changed_at = now() and affected_from is not null
+        {%- endset -%}
+        {%- if run_query(pending).columns[0].values()[0] == 0 -%}
+            select 1
+        {%- else -%}
+            {%- set channels = ref('dim_channel') -%}
+            {%- set users = ref('dim_user') -%}
+            {%- for fact in facts -%}
+                {%- set relation = model_relation(fact.name) -%}
+                {%- if relation is not none %}
+update {{ relation }} as fact
+set channel_key = repointed.channel_key, user_key = repointed.user_key
+from (
+    select
+        {% for column in fact.key %}loaded.{{ column }}, {% endfor %}
+        channels.channel_key,
+        users.user_key
+    from {{ relation }} as loaded
+    inner join (
+        {{ affected_channels(channels) }}
+    ) as affected
+        on
+            loaded.channel_id = affected.channel_id
+            and {{ fact.event_at }} >= affected.affected_from
+            and {{ fact.event_at }} < affected.affected_to
+    left join {{ channels }} as channels
+        on
+            loaded.channel_id = channels.channel_id
+            and {{ valid_at('channels', fact.event_at) }}
+    left join {{ users }} as users
+        on
+            channels.user_id = users.user_id
+            and {{ valid_at('users', fact.event_at) }}
+) as repointed
+where
+    {% for column in fact.key %}fact.{{ column }} = repointed.{{ column }} and {% endfor %}
+    (fact.channel_key, fact.user_key) is distinct from (repointed.channel_key, repointed.user_key);
+                {%- endif -%}
+            {%- endfor %}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The channels whose facts this run's changes affect, each with the hull of its affected ranges. -#}
+{% macro affected_channels(channels) -%}
+    select
+        changed.channel_id,
+        min(changed.affected_from) as affected_from,
+        max(changed.affected_to) as affected_to
+    from (
+        select
+            changes.entity_id as channel_id,
+            changes.affected_from,
+            changes.affected_to
+        from {{ this }} as changes
+        where changes.changed_at = now() and changes.affected_from is not null and changes.dimension = 'channel'
+        union all
+        select distinct
+            cast(owned.channel_id as text) as channel_id,
+            changes.affected_from,
+            changes.affected_to
+        from {{ this }} as changes
+        inner join {{ channels }} as owned
+            on changes.entity_id = cast(owned.user_id as text)
+        where changes.changed_at = now() and changes.affected_from is not null and changes.dimension = 'user'
+    ) as changed
+    group by changed.channel_id
+{%- endmacro %}
+
+
+{#- The relation of the model `name` (from the graph, so that no dependency is declared), none when it does not exist. -#}
+{% macro model_relation(name) -%}
+    {%- set node = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
+        | selectattr('name', 'equalto', name) | first -%}
+    {{- return(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)) -}}
+{%- endmacro %}
