@@ -163,6 +163,7 @@ SLOW_MODULES = (
     "test_failures",
     "test_crash_safety",
     "test_alerts",
+    "test_runs",
     "test_manifest_cache",
     "test_demo",
     "test_bench",
