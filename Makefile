@@ -20,7 +20,7 @@ help:
 	@echo "make test-fast    ruff and the tests that need no PostgreSQL or Redis (pytest -m 'not stack')"
 	@echo "make test-shuffled  pytest in a random order (SEED=n replays one; the seed is printed)"
 	@echo "make timescaledb  build and install TimescaleDB (Apache-2) for PostgreSQL 15 if missing"
-	@echo "make alerting     install Prometheus Alertmanager and Pushgateway from Debian if missing"
+	@echo "make alerting     install Prometheus Alertmanager, Pushgateway and promtool from Debian if missing"
 	@echo "make lint         ruff + sqlfluff against the local stack"
 	@echo "make bench        benchmarks on a throwaway stack (scale 1, 90 days, 3 runs: over an hour);"
 	@echo "                  BENCH_ARGS=\"--scale 0.1 --days 7\" to change it; figures in docs/benchmarks.md"
@@ -39,7 +39,7 @@ install: $(STAMP)
 timescaledb:
 	@bash scripts/install_timescaledb.sh || echo "make: continuing without TimescaleDB (see the message above)"
 
-# Alertmanager and Pushgateway from Debian when missing; without them the stack runs without alerting.
+# Alertmanager, Pushgateway and promtool from Debian when missing; without them the stack runs without alerting.
 alerting:
 	@bash scripts/install_alerting.sh || echo "make: continuing without Alertmanager/Pushgateway (see the message above)"
 

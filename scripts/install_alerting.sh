@@ -1,27 +1,34 @@
 #!/usr/bin/env bash
-# Install Prometheus Alertmanager and Pushgateway (with amtool) from Debian's archive when missing.
+# Install Prometheus Alertmanager and Pushgateway (with amtool), and promtool (Debian's `prometheus`
+# package, for `promtool test rules` of deploy/prometheus/), from Debian's archive when missing.
 #
-# Idempotent: does nothing when both binaries are there. The packages' services are not started:
-# `ytempire-ops local up` starts its own Alertmanager and Pushgateway in the stack's directory.
+# Idempotent: installs only the packages whose binary is missing. The packages' services are not
+# started: `ytempire-ops local up` starts its own Alertmanager and Pushgateway in the stack's
+# directory, and the project runs no Prometheus server (promtool is all it uses of that package).
 # Without root it says what to run and exits 1; the rest of the stack works without them.
 #
 # Environment:
 #   YTEMPIRE_ALERTMANAGER_BIN   Alertmanager binary (default /usr/bin/prometheus-alertmanager)
 #   YTEMPIRE_PUSHGATEWAY_BIN    Pushgateway binary (default /usr/bin/prometheus-pushgateway)
+#   YTEMPIRE_PROMTOOL_BIN       promtool (default /usr/bin/promtool)
 set -euo pipefail
 
 say() { printf 'install-alerting: %s\n' "$*"; }
 
 alertmanager=${YTEMPIRE_ALERTMANAGER_BIN:-/usr/bin/prometheus-alertmanager}
 pushgateway=${YTEMPIRE_PUSHGATEWAY_BIN:-/usr/bin/prometheus-pushgateway}
-packages=(prometheus-alertmanager prometheus-pushgateway)
+promtool=${YTEMPIRE_PROMTOOL_BIN:-/usr/bin/promtool}
+packages=()
+[ -x "$alertmanager" ] || packages+=(prometheus-alertmanager)
+[ -x "$pushgateway" ] || packages+=(prometheus-pushgateway)
+[ -x "$promtool" ] || packages+=(prometheus)
 
-if [ -x "$alertmanager" ] && [ -x "$pushgateway" ]; then
-    say "Alertmanager and Pushgateway are installed; nothing to do."
+if [ "${#packages[@]}" = 0 ]; then
+    say "Alertmanager, Pushgateway and promtool are installed; nothing to do."
     exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
-    say "Alertmanager or Pushgateway is missing; install them with: sudo apt-get install ${packages[*]}"
+    say "missing: ${packages[*]}; install them with: sudo apt-get install ${packages[*]}"
     exit 1
 fi
 command -v apt-get >/dev/null || { say "apt-get not found; install ${packages[*]} by other means."; exit 1; }
@@ -40,5 +47,6 @@ trap cleanup EXIT
 say "installing ${packages[*]} from Debian's archive (their services are not started)"
 apt-get update -qq >/dev/null || say "apt-get update failed; trying with the cached package lists"
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
-say "installed: $("$alertmanager" --version 2>&1 | head -1)"
-say "installed: $("$pushgateway" --version 2>&1 | head -1)"
+for binary in "$alertmanager" "$pushgateway" "$promtool"; do
+    say "installed: $("$binary" --version 2>&1 | head -1)"
+done

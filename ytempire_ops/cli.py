@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
@@ -18,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ytempire_ops import errors
+from ytempire_ops import errors, runs
 from ytempire_ops.config import Settings, check_statement_timeout, check_target
 from ytempire_ops.findings import Level
 from ytempire_ops.redact import redact
@@ -73,6 +74,36 @@ def handled(func: F) -> F:
             _fail(describe(exc), getattr(exc, "exit_code", errors.EXIT_FAILED))
 
     return wrapper  # type: ignore[return-value]
+
+
+def recorded(command: str) -> Callable[[F], F]:
+    """Record every run of the command in the run history (runs.py), however it ends; goes under @handled."""
+
+    def decorate(func: F) -> F:
+        @wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            argv = ["ytempire-ops", *sys.argv[1:]]
+            with runs.recording(command, argv, outcome=_outcome, unrecorded=_unrecorded):
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def _outcome(exc: BaseException) -> tuple[int, str | None]:
+    """The exit code and error sentence of a run that ends with exc: what @handled will print."""
+    if isinstance(exc, KeyboardInterrupt):
+        return _interruption()
+    if isinstance(exc, typer.Exit):
+        return exc.exit_code, None
+    if isinstance(exc, Exception):
+        return getattr(exc, "exit_code", errors.EXIT_FAILED), describe(exc)
+    return runs.outcome_of(exc)
+
+
+def _unrecorded(message: str) -> None:
+    err.print(f"warning: {redact(message, _known_secrets())}", markup=False, highlight=False)
 
 
 def _interruption() -> tuple[int, str]:
@@ -363,6 +394,7 @@ def _print_build_summary(summary: Any) -> None:
 
 @app.command()
 @handled
+@recorded("build")
 def build(
     select: Annotated[list[str] | None, typer.Option("--select", "-s", help="dbt node selection.")] = None,
     exclude: Annotated[list[str] | None, typer.Option("--exclude", help="dbt nodes to leave out.")] = None,
@@ -422,6 +454,8 @@ def build(
             raise
         # PostgreSQL unreachable before dbt started: the same summary a failed dbt run gives.
         summary = DbtSummary(command="build", success=False, seconds=0.0, error=describe(exc))
+    runs.note_dbt(summary, step="dbt build")
+    runs.note(as_of=runs.effective_as_of(as_of_instant))
     if (select or exclude) and not summary.nodes and summary.success and not allow_empty:
         raise errors.BadValue(
             "the selection matches no model, test, seed or snapshot: "
@@ -443,6 +477,7 @@ def build(
 
 @app.command()
 @handled
+@recorded("refresh")
 def refresh(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would run; change nothing.")] = False,
     skip_dbt: Annotated[bool, typer.Option("--skip-dbt", help="Leave out the dbt step.")] = False,
@@ -479,6 +514,7 @@ def refresh(
         dbt_vars=vars_,
         as_of=as_of_instant,
         progress=progress,
+        interrupted_exit_code=lambda: _interruption()[0],
     )
     if as_json:
         print(redact(json.dumps(result.as_dict(), indent=2, default=str), _known_secrets()))
@@ -503,6 +539,7 @@ def refresh(
 
 @app.command()
 @handled
+@recorded("warm")
 def warm(
     prefix: Annotated[
         str | None,
@@ -519,6 +556,13 @@ def warm(
 
     result = run_warm(Settings.load(), prefix=prefix, refresh_interval_seconds=refresh_interval)
     data = result.as_dict()
+    runs.note(
+        steps=[
+            {"name": name, "status": "ok", "seconds": round(seconds, 3)}
+            for name, seconds in data["seconds"].items()
+        ],
+        as_of=result.as_of,
+    )
     if as_json:
         print(json.dumps(data, indent=2, default=str))
         return
@@ -538,11 +582,14 @@ def warm(
 
 @alerts_app.command("send")
 @handled
+@recorded("alerts send")
 def alerts_send(as_json: JsonOption = False) -> None:
     """Post every open alert of mart_alerts to Alertmanager, and resolve the ones that closed."""
     from ytempire_ops.alerts import send
 
+    started = time.monotonic()
     delivered = send(Settings.load())
+    runs.note(steps=[{"name": "alerts", "status": "ok", "seconds": round(time.monotonic() - started, 3)}])
     if as_json:
         print(json.dumps({**delivered.as_dict(), "alerts": delivered.alerts}, indent=2))
         return

@@ -24,6 +24,8 @@ class NodeResult:
     seconds: float
     message: str | None = None
     name: str = ""
+    # rows_affected of dbt's adapter response (rows a model's statement wrote), None when dbt has none
+    rows_affected: int | None = None
 
 
 @dataclass
@@ -46,6 +48,14 @@ class DbtSummary:
 
     def failures(self) -> list[NodeResult]:
         return [node for node in self.nodes if node.status in {"error", "fail", "runtime error"}]
+
+    def rows_loaded(self) -> dict[str, int]:
+        """Rows each model, seed or snapshot wrote, by name, where dbt's adapter response says."""
+        return {
+            node.name: node.rows_affected
+            for node in self.nodes
+            if node.rows_affected is not None and node.resource_type in {"model", "seed", "snapshot"}
+        }
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -246,6 +256,13 @@ def invoke(
                 seconds=float(item.execution_time or 0.0),
                 message=item.message if str(item.status) in {"error", "fail", "warn"} else None,
                 name=str(getattr(node, "name", node.unique_id)),
+                rows_affected=_rows_affected(getattr(item, "adapter_response", None)),
             )
         )
     return summary
+
+
+def _rows_affected(response: Any) -> int | None:
+    """rows_affected of a node's adapter response (a dict in run results), None when absent or negative."""
+    value = response.get("rows_affected") if isinstance(response, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None

@@ -31,6 +31,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_REDIS_UNAVAILABLE = 3
 EXIT_ALERTMANAGER_UNAVAILABLE = 4
+EXIT_PUSHGATEWAY_UNAVAILABLE = 5
 EXIT_SKIPPED_LOCKED = 75
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
@@ -51,6 +52,11 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
         EXIT_ALERTMANAGER_UNAVAILABLE,
         "the database and Redis work succeeded but the alerts could not be delivered to Alertmanager "
         "(the next refresh delivers every alert still open)",
+    ),
+    (
+        EXIT_PUSHGATEWAY_UNAVAILABLE,
+        "the refresh's work succeeded but its metrics could not be pushed to the Pushgateway "
+        "(the database, Redis and alerts work is kept; the next refresh pushes its own)",
     ),
     (EXIT_SKIPPED_LOCKED, "skipped: another refresh or a build holds the warehouse's lock"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C): the running statements are cancelled"),

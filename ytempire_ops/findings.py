@@ -68,6 +68,7 @@ _WORDS: dict[str, Level] = {
     "error": Level.ERROR,
     "fail": Level.ERROR,
     "failed": Level.ERROR,
+    "interrupted": Level.ERROR,
 }
 
 

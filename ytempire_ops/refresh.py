@@ -6,12 +6,14 @@ users and channels snapshots have nothing to write); REFRESH MATERIALIZED VIEW (
 possible) for every materialized view of the manifest in dependency order, each
 on its own connection as soon as the models it reads are built, while dbt runs
 the rest (the views step times what is left once dbt ends); retention
-(drop_chunks where policies are unavailable); warm the Redis keys.
+(drop_chunks where policies are unavailable); warm the Redis keys; deliver the alerts; push the
+run's metrics to the Pushgateway (metrics.py), whatever the outcome of the steps before.
 
 Each step is a function of one RefreshContext (the arguments, the shared manifest, the views'
 refresher, the result); `run_step` times it and records its Step. The as_of and the statement
 timeout are parameters: dbt gets them through dbt_ops.invoke, the steps' own sessions through
-Settings.connect.
+Settings.connect. What the refresh did is noted for the run history (runs.note) when it runs under
+runs.recording, as `ytempire-ops refresh` does.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import psycopg2
 import psycopg2.errors
 from psycopg2 import sql
 
-from ytempire_ops import errors
+from ytempire_ops import errors, runs
 from ytempire_ops.config import Settings
 from ytempire_ops.dbt_ops import (
     QUIET,
@@ -44,6 +46,7 @@ from ytempire_ops.dbt_ops import (
 )
 from ytempire_ops.findings import Level
 from ytempire_ops.manifest_cache import project_config
+from ytempire_ops.redact import redact_url
 
 # pg_try_advisory_lock key of `refresh` and `build`: a constant, so every refresh and build of a
 # database contends for it. A refresh that finds it taken is skipped (exit 75, cron runs the next one);
@@ -53,6 +56,8 @@ SELECTOR = "time_series"
 # The same without the snapshots of users and channels, when neither source changed (selectors.yml).
 SELECTOR_ENTITIES_UNCHANGED = "time_series_entities_unchanged"
 ENTITY_SNAPSHOTS = ("users_snapshot", "channels_snapshot")
+# The source whose newest row is the newest poll (its loaded_at_field, as `dbt source freshness`).
+POLL_SOURCE = ("youtube", "video_metrics")
 
 
 def dbt_step_command(selector: str) -> list[str]:
@@ -67,7 +72,7 @@ VIEW_WORKERS = 2
 @dataclass
 class Step:
     name: str
-    status: str  # ok, skipped, failed, dry-run
+    status: str  # ok, skipped, failed, dry-run, interrupted
     seconds: float = 0.0
     detail: str = ""
     data: dict[str, Any] = field(default_factory=dict)
@@ -85,6 +90,8 @@ class RefreshResult:
     error: str | None = None
     # The exception behind a failed step (for `--debug`'s traceback); not part of as_dict.
     cause: BaseException | None = None
+    # Rows dbt's step wrote per model (dbt's adapter response), also when a later node failed.
+    rows_loaded: dict[str, int] = field(default_factory=dict)
 
     @property
     def seconds(self) -> float:
@@ -105,6 +112,7 @@ class RefreshResult:
             "level": self.level.word,
             "error": self.error,
             "seconds": round(self.seconds, 3),
+            "rows_loaded": self.rows_loaded,
             "steps": [
                 {
                     "name": s.name,
@@ -117,6 +125,19 @@ class RefreshResult:
                 for s in self.steps
             ],
         }
+
+    def run_steps(self) -> list[dict[str, Any]]:
+        """The steps as the run history keeps them: name, status, seconds, detail (rows for dbt's)."""
+        return [
+            {
+                "name": s.name,
+                "status": s.status,
+                "seconds": round(s.seconds, 3),
+                **({"rows": sum(self.rows_loaded.values())} if s.name == "dbt" and self.rows_loaded else {}),
+                **({"detail": s.detail} if s.detail else {}),
+            }
+            for s in self.steps
+        ]
 
 
 class StepFailed(errors.UserError):
@@ -709,6 +730,7 @@ def dbt_step(ctx: RefreshContext) -> StepOutcome:
             refresher.node_finished(info.unique_id, info.node_status)
 
     summary = ctx.invoke(command, "dbt", [on_event])
+    ctx.result.rows_loaded = summary.rows_loaded()
     if not summary.success:
         raise StepFailed("dbt", _dbt_failure(summary))
     ended = time.monotonic()
@@ -720,7 +742,13 @@ def dbt_step(ctx: RefreshContext) -> StepOutcome:
     }
     nodes = {n.name: round(n.seconds, 3) for n in sorted(summary.nodes, key=lambda n: -n.seconds)}
     source = ctx.loaded.source if ctx.loaded is not None else ""
-    data = {"manifest": source, "selector": selector, "timing": timing, "nodes": nodes}
+    data = {
+        "manifest": source,
+        "selector": selector,
+        "timing": timing,
+        "nodes": nodes,
+        "rows": ctx.result.rows_loaded,
+    }
     return "ok", f"{len(summary.nodes)} nodes", data
 
 
@@ -815,6 +843,9 @@ def run_step(ctx: RefreshContext, name: str, step: Callable[[RefreshContext], St
         # A connection lost, a statement cancelled, a service gone: the step that met it is named.
         exit_code = getattr(exc, "exit_code", errors.EXIT_FAILED)
         raise StepFailed(name, _cause(exc), exit_code, seconds=time.monotonic() - started) from exc
+    except KeyboardInterrupt:
+        ctx.result.steps.append(Step(name, "interrupted", time.monotonic() - started))
+        raise
     done = Step(name, status, time.monotonic() - started, detail, data)
     ctx.result.steps.append(done)
     ctx.progress(f"{name}: {status} in {done.seconds:.2f} s{(' - ' + detail) if detail else ''}")
@@ -838,6 +869,84 @@ def run_steps(ctx: RefreshContext) -> None:
     run_step(ctx, "alerts", alerts_step)
 
 
+def newest_poll_at(ctx: RefreshContext) -> float | None:
+    """When the newest poll arrived (Unix time, its source's loaded_at_field); None when unknown."""
+    if ctx.loaded is None:
+        return None
+    source = next(
+        (
+            s
+            for s in ctx.loaded.manifest.sources.values()
+            if (s.source_name, s.name) == POLL_SOURCE and s.loaded_at_field
+        ),
+        None,
+    )
+    if source is None:
+        return None
+    statement = sql.SQL("select extract(epoch from max({}))::float8 from {}.{}").format(
+        sql.Identifier(source.loaded_at_field),
+        sql.Identifier(source.schema),
+        sql.Identifier(source.identifier),
+    )
+    try:
+        conn = ctx.settings.connect(statement_timeout=ctx.statement_timeout)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(statement)
+                value = cur.fetchone()[0]
+        finally:
+            conn.close()
+    except psycopg2.Error:
+        return None  # the metrics go out without it
+    return None if value is None else float(value)
+
+
+def metrics_step(ctx: RefreshContext) -> None:
+    """Push the run's metrics (metrics.py), whatever the steps before did; never raises.
+
+    Not configured: a skipped step. Unreachable: a failed step, and exit 5 unless an earlier step
+    failed (the first failure's exit code stands).
+    """
+    from ytempire_ops.metrics import PushgatewayUnavailable, RefreshMetrics, push
+
+    url = ctx.settings.pushgateway_url
+    if not url:
+        ctx.result.steps.append(
+            Step("metrics", "skipped", 0.0, "no Pushgateway configured (YTEMPIRE_PUSHGATEWAY_URL)")
+        )
+        return
+    ctx.progress("metrics ...")
+    started = time.monotonic()
+    warmed = next((s.data for s in ctx.result.steps if s.name == "warm" and s.status == "ok"), {})
+    metrics = RefreshMetrics(
+        warehouse=ctx.settings.pg_dbname,
+        exit_code=ctx.result.exit_code,
+        seconds=ctx.result.seconds,
+        finished_at=time.time(),
+        steps={s.name: s.seconds for s in ctx.result.steps},
+        rows_loaded=dict(ctx.result.rows_loaded),
+        newest_poll_at=newest_poll_at(ctx),
+        keys_published=warmed.get("keys_written"),
+    )
+    try:
+        jobs = push(url, metrics)
+    except PushgatewayUnavailable as exc:
+        failed = StepFailed(
+            "metrics",
+            f"{exc} The database, Redis and alerts work is kept.",
+            exit_code=exc.exit_code,
+            seconds=time.monotonic() - started,
+        )
+        if ctx.result.exit_code == errors.EXIT_OK:
+            _failed(ctx, failed)
+        else:
+            ctx.result.steps.append(Step("metrics", "failed", failed.seconds, detail=str(failed)))
+        return
+    done = Step("metrics", "ok", time.monotonic() - started, f"pushed to {redact_url(url)}", {"jobs": jobs})
+    ctx.result.steps.append(done)
+    ctx.progress(f"metrics: ok in {done.seconds:.2f} s - {done.detail}")
+
+
 def refresh(
     settings: Settings,
     *,
@@ -849,8 +958,14 @@ def refresh(
     dbt_vars: str | None = None,
     as_of: datetime | None = None,
     progress: Callable[[str], None] = _quiet,
+    interrupted_exit_code: Callable[[], int] = lambda: errors.EXIT_INTERRUPTED,
 ) -> RefreshResult:
-    """Every step under the advisory lock; a failed step ends the refresh with its exit code."""
+    """Every step under the advisory lock; a failed step ends the refresh with its exit code.
+
+    Then, whatever happened (a failure, Ctrl-C or SIGTERM too), the metrics are pushed and what the
+    refresh did is noted for the run history; a dry run does neither, and a refresh skipped for the
+    lock pushes nothing (the one holding the lock pushes its own).
+    """
     ctx = RefreshContext(
         settings=settings,
         as_of=as_of,
@@ -862,6 +977,32 @@ def refresh(
         skip_alerts=skip_alerts,
         progress=progress,
     )
+    runs.note(keep=not dry_run, as_of=runs.effective_as_of(as_of))
+    try:
+        return _locked_steps(ctx)
+    except KeyboardInterrupt:
+        ctx.result.exit_code = interrupted_exit_code()
+        ctx.result.error = "interrupted" if ctx.result.exit_code == errors.EXIT_INTERRUPTED else "terminated"
+        raise
+    except Exception as exc:  # not a step's failure (those are in the result): the metrics must not say 0
+        ctx.result.exit_code = errors.EXIT_FAILED
+        ctx.result.error = errors.first_line(exc)
+        raise
+    finally:
+        if not dry_run and ctx.result.exit_code != errors.EXIT_SKIPPED_LOCKED:
+            metrics_step(ctx)
+        result = ctx.result
+        runs.note(
+            steps=result.run_steps(),
+            rows_loaded=result.rows_loaded,
+            warned=any(step.level is Level.WARN for step in result.steps),
+            **({"error": result.error} if result.error else {}),
+        )
+
+
+def _locked_steps(ctx: RefreshContext) -> RefreshResult:
+    """The lock, then every step under it; a failed step is recorded in the result."""
+    settings, statement_timeout_seconds = ctx.settings, ctx.statement_timeout
     started = time.monotonic()
     try:
         lock = settings.connect(statement_timeout=statement_timeout_seconds)

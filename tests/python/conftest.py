@@ -164,6 +164,7 @@ SLOW_MODULES = (
     "test_crash_safety",
     "test_late_dimension_changes",
     "test_alerts",
+    "test_runs",
     "test_manifest_cache",
     "test_demo",
     "test_bench",

@@ -120,6 +120,7 @@ def test_refresh_happy_path_prints_each_step_timed(test_stack: StackHandle, ops_
         "retention",
         "warm",
         "alerts",
+        "metrics",
     ]
     assert all(s["status"] == "ok" for s in report["steps"]), report
     assert all(s["seconds"] >= 0 for s in report["steps"])
