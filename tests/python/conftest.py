@@ -162,6 +162,7 @@ SLOW_MODULES = (
     "test_timescaledb",
     "test_failures",
     "test_crash_safety",
+    "test_alert_delivery",
     "test_alerts",
     "test_manifest_cache",
     "test_demo",
