@@ -2,7 +2,9 @@
 
 Source freshness (dbt source freshness), the latest dbt test results (kept in
 analytics.dbt_test_results by an on-run-end hook), the open alerts of
-mart_alerts, and quarantine counts when the warehouse has a quarantine relation (*_quarantined).
+mart_alerts, the alerts opened in the 24 hours before the warehouse's as_of with their durations
+(analytics.alert_history), and quarantine counts when the warehouse has a quarantine relation
+(*_quarantined).
 """
 
 from __future__ import annotations
@@ -35,7 +37,13 @@ class CheckReport(Report):
         return {
             "level": self.level.word,
             "items": [
-                {"section": f.section, "name": f.name, "level": f.level.word, "detail": f.detail}
+                {
+                    "section": f.section,
+                    "name": f.name,
+                    "level": f.level.word,
+                    "detail": f.detail,
+                    **({"data": f.data} if f.data else {}),
+                }
                 for f in self.items
             ],
         }
@@ -140,6 +148,87 @@ def check_alerts(cur: Any, report: CheckReport) -> None:
         report.item("alerts", f"{alert_type} {entity_type}:{entity_id}", level, message)
 
 
+# The episodes of analytics.alert_history opened in the 24 hours up to the warehouse's as_of (that of
+# mart_executive_overview, else the latest instant the history holds), newest first.
+OPENED_IN_24H = """
+with warehouse as (
+    select coalesce(
+        {overview_as_of},
+        (select max(coalesce(resolved_at, last_seen_at)) from analytics.alert_history)
+    ) as as_of
+)
+select h.alert_type, h.severity, h.entity_type, h.entity_id, h.opened_at, h.resolved_at,
+       h.duration_seconds, h.metric_value, h.threshold, h.metric_unit, w.as_of
+from analytics.alert_history as h
+cross join warehouse as w
+where h.opened_at > w.as_of - make_interval(hours => {hours}) and h.opened_at <= w.as_of
+order by h.opened_at desc, h.alert_type, h.entity_type, h.entity_id
+"""
+HISTORY_WINDOW_HOURS = 24
+
+
+def duration_text(seconds: int) -> str:
+    """A duration in words: 45 s, 12 min, 3 h 05 min, 2 d 4 h."""
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
+def check_alert_history(cur: Any, report: CheckReport) -> None:
+    """The alerts opened in the last 24 h (alert_history), each with how long it lasted or has lasted."""
+    section = "alerts opened in 24 h"
+    if not _relation_exists(cur, "analytics", "alert_history"):
+        report.item(section, "alert_history", WARN, "not built yet; run `ytempire-ops build`")
+        return
+    overview = _relation_exists(cur, "analytics", "mart_executive_overview")
+    cur.execute(
+        sql.SQL(OPENED_IN_24H).format(
+            overview_as_of=sql.SQL(
+                "(select max(as_of) from analytics.mart_executive_overview)" if overview else "null"
+            ),
+            hours=sql.Literal(HISTORY_WINDOW_HOURS),
+        )
+    )
+    columns = [column.name for column in cur.description]
+    rows = [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
+    if not rows:
+        report.item(section, f"opened in the {HISTORY_WINDOW_HOURS} h before as_of", OK, "none")
+    for row in rows:
+        opened_at, resolved_at, seconds = row["opened_at"], row["resolved_at"], row["duration_seconds"]
+        state = (
+            f"resolved at {resolved_at.isoformat()} after {duration_text(seconds)}"
+            if resolved_at is not None
+            else f"open for {duration_text(seconds)}"
+        )
+        finding = report.item(
+            section,
+            f"{row['alert_type']} {row['entity_type']}:{row['entity_id']}",
+            OK,
+            f"{row['severity']}, opened at {opened_at.isoformat()}, {state}",
+        )
+        finding.data = {
+            **{name: row[name] for name in ("alert_type", "severity", "entity_type", "entity_id")},
+            "opened_at": opened_at.isoformat(),
+            "resolved_at": resolved_at.isoformat() if resolved_at is not None else None,
+            "duration_seconds": seconds,
+            "last_value": _text(row["metric_value"]),
+            "threshold": _text(row["threshold"]),
+            "metric_unit": row["metric_unit"],
+            "as_of": row["as_of"].isoformat(),
+        }
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 def check_quarantine(cur: Any, report: CheckReport) -> None:
     cur.execute(
         """
@@ -170,5 +259,6 @@ def run_check(settings: Settings | None = None) -> CheckReport:
         with conn.cursor() as cur:
             check_tests(cur, report, project_test_ids(settings))
             check_alerts(cur, report)
+            check_alert_history(cur, report)
             check_quarantine(cur, report)
     return report

@@ -42,7 +42,8 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
     (
         EXIT_USAGE,
         "bad usage: an unknown option, or an option or setting out of range "
-        "(a statement timeout, a port, a dbt target or a `--select` that matches nothing)",
+        "(a statement timeout, a port, a dbt target, a `--select` that matches nothing, "
+        "a malformed Alertmanager URL or a routing amtool rejects)",
     ),
     (
         EXIT_REDIS_UNAVAILABLE,

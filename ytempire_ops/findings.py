@@ -79,6 +79,8 @@ class Finding:
     detail: str
     fix: str = ""
     section: str = ""
+    # The figures behind the detail, for JSON (check's alert history); {} for most findings.
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

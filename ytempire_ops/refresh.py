@@ -819,11 +819,11 @@ def alerts_step(ctx: RefreshContext) -> StepOutcome:
         return "skipped", "no Alertmanager configured (YTEMPIRE_ALERTMANAGER_URL)", {}
     if ctx.dry_run:
         return "dry-run", f"would post the open alerts to {ctx.settings.alertmanager_url}", {}
-    from ytempire_ops.alerts import AlertmanagerUnavailable, send
+    from ytempire_ops.alerts import send
 
     try:
         delivered = send(ctx.settings, statement_timeout=ctx.statement_timeout)
-    except AlertmanagerUnavailable as exc:
+    except errors.UserError as exc:  # unreachable or refusing (exit 4), or a malformed URL (exit 2)
         raise StepFailed(
             "alerts", f"{exc} The database and Redis work is kept.", exit_code=exc.exit_code
         ) from exc

@@ -162,6 +162,7 @@ SLOW_MODULES = (
     "test_timescaledb",
     "test_failures",
     "test_crash_safety",
+    "test_alert_delivery",
     "test_late_dimension_changes",
     "test_alerts",
     "test_runs",
