@@ -2,7 +2,9 @@
     Post-hook of int_dimension_changes: the rows of the facts that carry
     channel_key and user_key, inside the ranges this run's changes affect,
     get the keys of the versions valid at their event's time (the same joins
-    as the facts' own). Runs in the model's transaction, after its insert
+    as the facts' own); the cost lines and revenue days of a video that
+    appeared in or left dim_video get its video_key (null while it is
+    deleted, as a rebuild gives them). Runs in the model's transaction, after its insert
     (its rows are those with changed_at = now()). Renders a no-op when the
     run recorded no affected range, so a refresh without a dimension change
     pays one indexed lookup. A fact that does not exist yet is skipped: it
@@ -61,6 +63,24 @@ from (
 where
     {% for column in fact.key %}fact.{{ column }} = repointed.{{ column }} and {% endfor %}
     (fact.channel_key, fact.user_key) is distinct from (repointed.channel_key, repointed.user_key);
+                {%- endif -%}
+            {%- endfor %}
+            {#- the cost lines and revenue days of a video that appeared in or left dim_video -#}
+            {%- for name in ['fact_costs', 'fact_revenue'] -%}
+                {%- set relation = model_relation(name) -%}
+                {%- if relation is not none %}
+update {{ relation }} as fact
+set video_key = affected.video_key
+from (
+    select
+        changes.entity_id as video_id,
+        videos.video_key
+    from {{ this }} as changes
+    left join {{ ref('dim_video') }} as videos
+        on changes.entity_id = videos.video_id
+    where changes.changed_at = now() and changes.affected_from is not null and changes.dimension = 'video'
+) as affected
+where fact.video_id = affected.video_id and fact.video_key is distinct from affected.video_key;
                 {%- endif -%}
             {%- endfor %}
         {%- endif -%}

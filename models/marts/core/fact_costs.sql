@@ -45,6 +45,18 @@ videos as (
 
 ),
 
+-- the channel of every staged video, soft-deleted ones included: a deletion
+-- takes the video out of dim_video (video_key null) but not the money out of
+-- its channel
+video_channels as (
+
+    select
+        video_id,
+        channel_id
+    from {{ ref('stg_platform__videos') }}
+
+),
+
 channels as (
 
     select * from {{ ref('dim_channel') }}
@@ -66,7 +78,7 @@ joined as (
         {{ utc_date_key('costs.incurred_at') }} as date_key,
         costs.cost_id,
         costs.video_id,
-        coalesce(costs.channel_id, videos.channel_id) as channel_id,
+        coalesce(costs.channel_id, video_channels.channel_id) as channel_id,
         costs.cost_category,
         costs.cost_subcategory,
         costs.quantity,
@@ -77,9 +89,11 @@ joined as (
     from costs
     left join videos
         on costs.video_id = videos.video_id
+    left join video_channels
+        on costs.video_id = video_channels.video_id
     left join channels
         on
-            coalesce(costs.channel_id, videos.channel_id) = channels.channel_id
+            coalesce(costs.channel_id, video_channels.channel_id) = channels.channel_id
             and {{ valid_at('channels', 'costs.incurred_at') }}
     left join users
         on

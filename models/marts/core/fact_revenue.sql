@@ -41,6 +41,18 @@ videos as (
 
 ),
 
+-- the channel of every staged video, soft-deleted ones included: a deletion
+-- takes the video out of dim_video (video_key null) but not the money out of
+-- its channel
+video_channels as (
+
+    select
+        video_id,
+        channel_id
+    from {{ ref('stg_platform__videos') }}
+
+),
+
 channels as (
 
     select * from {{ ref('dim_channel') }}
@@ -61,7 +73,7 @@ joined as (
         users.user_key,
         {{ date_key('revenue.revenue_date') }} as date_key,
         revenue.video_id,
-        coalesce(revenue.channel_id, videos.channel_id) as channel_id,
+        coalesce(revenue.channel_id, video_channels.channel_id) as channel_id,
         revenue.revenue_date,
         revenue.ad_revenue_cents,
         revenue.sponsorship_revenue_cents,
@@ -73,9 +85,11 @@ joined as (
     from revenue
     left join videos
         on revenue.video_id = videos.video_id
+    left join video_channels
+        on revenue.video_id = video_channels.video_id
     left join channels
         on
-            coalesce(revenue.channel_id, videos.channel_id) = channels.channel_id
+            coalesce(revenue.channel_id, video_channels.channel_id) = channels.channel_id
             and {{ valid_at('channels', 'revenue.revenue_day_ends_at') }}
     left join users
         on

@@ -1,6 +1,6 @@
 {#
-    The log of every change to the versions of dim_channel and dim_user, and
-    the step that makes the facts agree with it.
+    The log of every change to the versions of dim_channel, dim_user and
+    dim_video, and the step that makes the facts agree with it.
 
     Each run compares the dimensions' versions with the state this log
     recorded last (the newest row per version_key) and appends one row per
@@ -19,7 +19,10 @@
     of fact_video_performance, fact_costs, fact_revenue and fact_channel_daily
     of each affected channel (a user's change affects all the channels the
     user ever owned) inside the affected range get the channel_key and
-    user_key valid at their event's time (macro repoint_dimension_keys). The
+    user_key valid at their event's time, and the cost lines and revenue days
+    of a video that appeared in or left dim_video (a new, deleted, restored
+    or quarantined video) get its video_key, or none (macro
+    repoint_dimension_keys). The
     facts run after this model (each declares the dependency), so their own
     incremental loads and everything downstream see the re-pointed keys; a
     crash before the commit loses both the log rows and the updates, and the
@@ -54,6 +57,12 @@ users as (
 
 ),
 
+videos as (
+
+    select * from {{ ref('dim_video') }}
+
+),
+
 versions as (
 
     select
@@ -71,6 +80,16 @@ versions as (
         valid_from,
         valid_to
     from users
+    union all
+    -- dim_video keeps no history: a video's one version lasts forever, and it
+    -- disappears while the video is deleted (or its row quarantined)
+    select
+        cast('video' as text) as dimension,
+        cast(video_id as text) as entity_id,
+        video_key as version_key,
+        cast('-infinity' as timestamptz) as valid_from,
+        cast(null as timestamptz) as valid_to
+    from videos
 
 ),
 
