@@ -4,17 +4,27 @@ Source freshness (dbt source freshness), the latest dbt test results (kept in
 analytics.dbt_test_results by an on-run-end hook), the open alerts of
 mart_alerts, the alerts opened in the 24 hours before the warehouse's as_of with their durations
 (analytics.alert_history), and quarantine counts when the warehouse has a quarantine relation
-(*_quarantined).
+(*_quarantined). Then the morning's figures: the runs of the last 24 hours (ops.run_history),
+yesterday's costs by category (fact_costs), each API account's quota today (mart_api_quota, with
+the levels of mart_alerts' quota alerts), the database's size and connections, and a one-sentence
+summary (mart_executive_overview, fact_revenue, mart_user_revenue_tracking).
+
+"Yesterday" and "today" are those of the warehouse's as_of (mart_executive_overview's, the instant
+the marts were built at), not the clock's; the runs are the clock's last 24 hours.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import closing
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
+import psycopg2
 from psycopg2 import sql
 
-from ytempire_ops import errors
+from ytempire_ops import errors, runs
 from ytempire_ops.config import Settings
 from ytempire_ops.dbt_ops import QUIET, invoke
 from ytempire_ops.findings import Finding, Level, Report
@@ -250,6 +260,374 @@ def check_quarantine(cur: Any, report: CheckReport) -> None:
             report.item("quarantine", f"{source_table}: {reason}", WARN, f"{count:,} rows")
 
 
+# --------------------------------------------------------------------------- the morning's figures
+
+RUNS_SECTION = "overnight runs"
+COSTS_SECTION = "yesterday's costs"
+QUOTA_SECTION = "api quota today"
+DATABASE_SECTION = "database"
+SUMMARY_SECTION = "morning summary"
+RUNS_WINDOW_HOURS = 24
+# Statuses of ops.run_history that mean the run did not do its work, and those that mean it did.
+UNSUCCESSFUL = ("failed", "interrupted")
+SUCCESSFUL = ("ok", "warn")
+# mart_alerts' severities as check's levels (as in the "alerts" section).
+SEVERITY_LEVELS = {"critical": ERROR, "warning": WARN}
+
+
+def _json_value(value: Any) -> Any:
+    """A figure as JSON has it: numerics (already rounded by the SQL) as numbers, instants and dates in ISO 8601."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _usd(value: Any) -> str:
+    return "-" if value is None else f"${value:,.2f}"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def _rows(cur: Any) -> list[dict[str, Any]]:
+    columns = [column.name for column in cur.description]
+    return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
+
+
+def _missing(cur: Any, report: CheckReport, section: str, relations: tuple[str, ...]) -> bool:
+    """True (and one warn row) when one of the analytics relations a section reads is not built."""
+    for name in relations:
+        if not _relation_exists(cur, "analytics", name):
+            report.item(section, name, WARN, "not built yet; run `ytempire-ops build`")
+            return True
+    return False
+
+
+OVERVIEW_AS_OF = (
+    "select max(as_of) as as_of, max(as_of_date) as as_of_date from analytics.mart_executive_overview"
+)
+
+
+# The runs started in (start, end], by command and status.
+RUN_COUNTS = """
+select command, status, count(*) as runs
+from {table}
+where started_at > %(start)s and started_at <= %(end)s
+group by command, status
+order by command, status
+"""
+
+# Each unsuccessful run of the window, newest first, and whether a later run of the same command did
+# its work: then the failure is behind us (warn), else it stands (error).
+UNSUCCESSFUL_RUNS = """
+select r.run_id::text as run_id, r.command, r.status, r.started_at, r.finished_at, r.exit_code, r.error,
+       exists (
+           select 1 from {table} as later
+           where later.command = r.command and later.started_at > r.started_at
+             and later.status in ({successful})
+       ) as recovered
+from {table} as r
+where r.started_at > %(start)s and r.started_at <= %(end)s and r.status in ({unsuccessful})
+order by r.started_at desc, r.command
+"""
+
+
+def check_runs(cur: Any, report: CheckReport, hours: int = RUNS_WINDOW_HOURS) -> None:
+    """The recorded runs of the last `hours` (the clock's, not as_of's): counts by command and status,
+    and every failed or interrupted run with its time, exit code and error's first line."""
+    if not _relation_exists(cur, runs.SCHEMA, runs.TABLE):
+        report.item(
+            RUNS_SECTION,
+            f"{runs.SCHEMA}.{runs.TABLE}",
+            WARN,
+            "no run recorded yet: build, refresh, warm and alerts send record theirs",
+        )
+        return
+    cur.execute("select now() - make_interval(hours => %s), now()", (hours,))
+    start, end = cur.fetchone()
+    window = {"start": start, "end": end}
+    parts = {
+        "table": sql.SQL("{}.{}").format(sql.Identifier(runs.SCHEMA), sql.Identifier(runs.TABLE)),
+        "successful": sql.SQL(", ").join(sql.Literal(status) for status in SUCCESSFUL),
+        "unsuccessful": sql.SQL(", ").join(sql.Literal(status) for status in UNSUCCESSFUL),
+    }
+    cur.execute(sql.SQL(RUN_COUNTS).format(**parts), window)
+    counts = _rows(cur)
+    cur.execute(sql.SQL(UNSUCCESSFUL_RUNS).format(**parts), window)
+    failures = _rows(cur)
+    window_data = {"window_start": start.isoformat(), "window_end": end.isoformat()}
+    if not counts:
+        finding = report.item(RUNS_SECTION, f"runs in the last {hours} h", WARN, "none recorded")
+        finding.data = {"runs": 0, **window_data}
+        return
+    by_command: dict[str, dict[str, int]] = {}
+    for row in counts:
+        by_command.setdefault(row["command"], {})[row["status"]] = int(row["runs"])
+    for command, statuses in by_command.items():
+        total = sum(statuses.values())
+        finding = report.item(
+            RUNS_SECTION,
+            command,
+            WARN if any(statuses.get(status) for status in UNSUCCESSFUL) else OK,
+            f"{_plural(total, 'run')} in the last {hours} h: "
+            + ", ".join(f"{statuses[status]} {status}" for status in runs.STATUSES if status in statuses),
+        )
+        finding.data = {"command": command, "runs": total, "by_status": statuses, **window_data}
+    for run in failures:
+        error = (run["error"].strip().splitlines() or [None])[0] if run["error"] else None
+        after = "; a later run succeeded" if run["recovered"] else ""
+        finding = report.item(
+            RUNS_SECTION,
+            f"{run['command']} {run['status']} at {run['started_at'].isoformat()}",
+            WARN if run["recovered"] else ERROR,
+            f"exit {run['exit_code']}: {error or 'no error recorded'}{after}",
+        )
+        finding.data = {
+            **{name: run[name] for name in ("run_id", "command", "status", "exit_code", "recovered")},
+            "started_at": run["started_at"].isoformat(),
+            "finished_at": run["finished_at"].isoformat(),
+            "error": error,
+        }
+
+
+# Yesterday: the UTC day before as_of's (mart_executive_overview.as_of_date). Per cost_category and
+# in total (grouping sets; the total row comes even over no line): cost lines, videos with a line,
+# the total of every line (channel-level lines, which belong to no video, included) and the average
+# per video over the lines of a video (what a video's cost is made of, as in mart_video_economics).
+COSTS_OF_DAY = """
+with lines as (
+    select cost_category, video_id, total_cost_cents
+    from analytics.fact_costs
+    where incurred_at >= cast(%(day)s as timestamp) at time zone 'UTC'
+      and incurred_at < cast(%(day)s + 1 as timestamp) at time zone 'UTC'
+)
+select
+    grouping(cost_category) = 1 as is_total,
+    cost_category,
+    count(*) as cost_lines,
+    count(distinct video_id) as videos,
+    round(coalesce(sum(total_cost_cents), 0) / 100.0, 2) as total_cost_usd,
+    round(coalesce(sum(total_cost_cents) filter (where video_id is not null), 0) / 100.0, 2) as video_cost_usd,
+    round(
+        sum(total_cost_cents) filter (where video_id is not null) / nullif(count(distinct video_id), 0) / 100.0, 2
+    ) as avg_cost_per_video_usd
+from lines
+group by grouping sets ((cost_category), ())
+order by is_total, cost_category
+"""
+COST_FIGURES = ("cost_lines", "videos", "total_cost_usd", "video_cost_usd", "avg_cost_per_video_usd")
+
+
+def check_costs_yesterday(cur: Any, report: CheckReport) -> None:
+    """Yesterday's cost lines (fact_costs) per cost_category and in total."""
+    if _missing(cur, report, COSTS_SECTION, ("mart_executive_overview", "fact_costs")):
+        return
+    cur.execute(OVERVIEW_AS_OF)
+    as_of, as_of_date = cur.fetchone()
+    if as_of_date is None:
+        report.item(COSTS_SECTION, "mart_executive_overview", WARN, "empty; run `ytempire-ops build`")
+        return
+    cost_date = as_of_date - timedelta(days=1)
+    cur.execute(COSTS_OF_DAY, {"day": cost_date})
+    for row in _rows(cur):
+        total = row["is_total"]
+        detail = (
+            f"{_plural(row['videos'], 'video')}, {_usd(row['total_cost_usd'])} total, "
+            f"{_usd(row['avg_cost_per_video_usd'])} per video"
+            if row["cost_lines"]
+            else "no cost line"
+        )
+        finding = report.item(
+            COSTS_SECTION,
+            "total" if total else row["cost_category"],
+            OK,
+            f"{cost_date.isoformat()} (UTC): {detail}" if total else detail,
+        )
+        finding.data = {
+            "cost_date": cost_date.isoformat(),
+            "cost_category": None if total else row["cost_category"],
+            **{name: _json_value(row[name]) for name in COST_FIGURES},
+            "as_of": as_of.isoformat(),
+        }
+
+
+# The accounts with calls on as_of's Pacific quota day (mart_api_quota.is_current_quota_day).
+QUOTA_TODAY = """
+select api_account, quota_date, units_used, units_remaining, daily_quota_units, calls, error_calls,
+       round(100.0 * units_used / nullif(daily_quota_units, 0), 1) as pct_used
+from analytics.mart_api_quota
+where is_current_quota_day
+order by api_account
+"""
+
+# The warehouse's own alerts about an API account (YouTubeQuotaExhaustion): their severity is the level.
+ACCOUNT_ALERTS = """
+select entity_id, alert_type, severity, message, metric_value, threshold, metric_unit
+from analytics.mart_alerts
+where entity_type = 'api_account'
+order by entity_id, alert_type
+"""
+
+
+def check_quota(cur: Any, report: CheckReport) -> None:
+    """Each API account's units used today against its daily quota; the level is that of the
+    warehouse's open quota alerts for the account (mart_alerts), so the thresholds are the alerts'."""
+    if _missing(cur, report, QUOTA_SECTION, ("mart_api_quota", "mart_alerts")):
+        return
+    cur.execute(QUOTA_TODAY)
+    accounts = _rows(cur)
+    cur.execute(ACCOUNT_ALERTS)
+    alerts: dict[str, list[dict[str, Any]]] = {}
+    for alert in _rows(cur):
+        alerts.setdefault(alert["entity_id"], []).append(alert)
+    if not accounts:
+        report.item(QUOTA_SECTION, "api accounts", OK, "no call on as_of's Pacific quota day")
+    for row in accounts:
+        own = alerts.get(row["api_account"], [])
+        level = Level.worst(SEVERITY_LEVELS.get(alert["severity"], WARN) for alert in own)
+        detail = (
+            f"{row['units_used']:,} of {row['daily_quota_units']:,} units ({row['pct_used']} %), "
+            f"{row['units_remaining']:,} left on {row['quota_date'].isoformat()} (Pacific)"
+        )
+        finding = report.item(
+            QUOTA_SECTION,
+            row["api_account"],
+            level,
+            "; ".join([detail, *(f"{alert['alert_type']}: {alert['message']}" for alert in own)]),
+        )
+        finding.data = {
+            "api_account": row["api_account"],
+            "quota_date": row["quota_date"].isoformat(),
+            **{
+                name: _json_value(row[name])
+                for name in (
+                    "units_used",
+                    "units_remaining",
+                    "daily_quota_units",
+                    "pct_used",
+                    "calls",
+                    "error_calls",
+                )
+            },
+            "alerts": [
+                {
+                    "alert_type": alert["alert_type"],
+                    "severity": alert["severity"],
+                    "metric_value": _json_value(alert["metric_value"]),
+                    "threshold": _json_value(alert["threshold"]),
+                    "metric_unit": alert["metric_unit"],
+                }
+                for alert in own
+            ],
+        }
+
+
+DATABASE_FIGURES = """
+select
+    current_database() as database,
+    pg_database_size(current_database()) as size_bytes,
+    pg_size_pretty(pg_database_size(current_database())) as size,
+    (
+        select count(*) from pg_stat_activity
+        where backend_type = 'client backend' and datname = current_database()
+    ) as database_connections,
+    (select count(*) from pg_stat_activity where backend_type = 'client backend') as server_connections,
+    current_setting('max_connections')::integer as max_connections,
+    current_setting('superuser_reserved_connections')::integer as superuser_reserved_connections
+"""
+
+
+def check_database(cur: Any, report: CheckReport) -> None:
+    """The warehouse database's size, and its connections against max_connections: an error once the
+    server's client connections leave none but the superusers' reserved ones (PostgreSQL refuses
+    any other)."""
+    cur.execute(DATABASE_FIGURES)
+    (row,) = _rows(cur)
+    finding = report.item(DATABASE_SECTION, "size", OK, f"{row['database']}: {row['size']}")
+    finding.data = {name: row[name] for name in ("database", "size_bytes", "size")}
+    usable = row["max_connections"] - row["superuser_reserved_connections"]
+    finding = report.item(
+        DATABASE_SECTION,
+        "connections",
+        ERROR if row["server_connections"] >= usable else OK,
+        f"{row['database_connections']} to {row['database']}, {row['server_connections']} on the server, "
+        f"of max_connections {row['max_connections']} ({row['superuser_reserved_connections']} reserved)",
+    )
+    finding.data = {
+        name: row[name]
+        for name in (
+            "database",
+            "database_connections",
+            "server_connections",
+            "max_connections",
+            "superuser_reserved_connections",
+        )
+    }
+
+
+# The summary's figures: the overview's active channels and videos published today (as_of's UTC
+# day), revenue of the UTC day before as_of's (fact_revenue by revenue_date, as the overview sums its
+# 7 days), and the active users at as_of (mart_user_revenue_tracking: one row per user, deletion
+# markers left out).
+SUMMARY = """
+select
+    overview.as_of,
+    overview.as_of_date - 1 as revenue_date,
+    overview.active_channels,
+    overview.videos_published_today,
+    (
+        select round(coalesce(sum(total_revenue_cents), 0) / 100.0, 2)
+        from analytics.fact_revenue
+        where revenue_date = overview.as_of_date - 1
+    ) as revenue_yesterday_usd,
+    (select count(*) filter (where is_active) from analytics.mart_user_revenue_tracking) as active_users
+from analytics.mart_executive_overview as overview
+"""
+
+
+def check_summary(cur: Any, report: CheckReport) -> None:
+    """The morning in one sentence, from the marts."""
+    relations = ("mart_executive_overview", "fact_revenue", "mart_user_revenue_tracking")
+    if _missing(cur, report, SUMMARY_SECTION, relations):
+        return
+    cur.execute(SUMMARY)
+    rows = _rows(cur)
+    if not rows:
+        report.item(SUMMARY_SECTION, "mart_executive_overview", WARN, "empty; run `ytempire-ops build`")
+        return
+    row = rows[0]
+    channels, videos, users = row["active_channels"], row["videos_published_today"], row["active_users"]
+    sentence = (
+        f"At {row['as_of'].isoformat()}, {channels:,} channel{'s are' if channels != 1 else ' is'} active, "
+        f"{videos:,} video{'s were' if videos != 1 else ' was'} published today, "
+        f"yesterday ({row['revenue_date'].isoformat()}) brought {_usd(row['revenue_yesterday_usd'])} of revenue, "
+        f"and {users:,} user{'s are' if users != 1 else ' is'} active."
+    )
+    finding = report.item(SUMMARY_SECTION, "summary", OK, sentence)
+    finding.data = {name: _json_value(value) for name, value in row.items()}
+
+
+MORNING_SECTIONS: tuple[tuple[str, Callable[[Any, CheckReport], None]], ...] = (
+    (RUNS_SECTION, check_runs),
+    (COSTS_SECTION, check_costs_yesterday),
+    (QUOTA_SECTION, check_quota),
+    (DATABASE_SECTION, check_database),
+    (SUMMARY_SECTION, check_summary),
+)
+
+
+def check_morning(cur: Any, report: CheckReport) -> None:
+    """Every section of the morning's figures; one that cannot be read is one error row, the others still run."""
+    for section, check_section in MORNING_SECTIONS:
+        try:
+            check_section(cur, report)
+        except psycopg2.Error as exc:
+            report.item(section, "read", ERROR, f"could not be read: {errors.first_line(exc)}")
+
+
 def run_check(settings: Settings | None = None) -> CheckReport:
     settings = settings or Settings.load()
     report = CheckReport()
@@ -261,4 +639,5 @@ def run_check(settings: Settings | None = None) -> CheckReport:
             check_alerts(cur, report)
             check_alert_history(cur, report)
             check_quarantine(cur, report)
+            check_morning(cur, report)
     return report

@@ -620,7 +620,7 @@ def alerts_config(
 @app.command()
 @handled
 def check(as_json: JsonOption = False) -> None:
-    """The morning checklist: freshness, latest dbt test results, open alerts, alerts opened in 24 h, quarantine; non-zero on errors."""
+    """The morning checklist: freshness, latest dbt test results, open alerts, alerts opened in 24 h, quarantine, overnight runs, yesterday's costs, API quota today, database size and connections, a morning summary; non-zero on errors."""
     from ytempire_ops.check import ERROR, run_check
 
     report = run_check()

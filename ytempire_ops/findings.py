@@ -79,7 +79,7 @@ class Finding:
     detail: str
     fix: str = ""
     section: str = ""
-    # The figures behind the detail, for JSON (check's alert history); {} for most findings.
+    # The figures behind the detail, for JSON (check's alert history and morning figures); {} for the others.
     data: dict[str, Any] = field(default_factory=dict)
 
 

@@ -166,6 +166,7 @@ SLOW_MODULES = (
     "test_late_dimension_changes",
     "test_alerts",
     "test_runs",
+    "test_check",
     "test_manifest_cache",
     "test_demo",
     "test_bench",
