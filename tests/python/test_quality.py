@@ -39,8 +39,9 @@ SCALE, DAYS = "0.05", "2"
 SEED = "1"
 AS_OF_VARS = ["--vars", f"{{as_of: '{AS_OF}'}}"]
 DBT = Path(sys.executable).with_name("dbt")
-# Relations that describe the raw rows themselves rather than the data built from them.
-AUDIT_RELATIONS = ("int_raw_rows_accounted", "dbt_test_results")
+# Relations that describe the raw rows themselves rather than the data built from them, and the log
+# of dimension changes (stamped with the time of the run that recorded them).
+AUDIT_RELATIONS = ("int_raw_rows_accounted", "dbt_test_results", "int_dimension_changes")
 
 
 @dataclass
