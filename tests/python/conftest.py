@@ -155,6 +155,7 @@ def _uses_the_stack(item: pytest.Item) -> bool:
 # processes (`--dist loadfile`) in collection order, so starting with these keeps both busy to the end.
 # A module not listed runs after them, in file order.
 SLOW_MODULES = (
+    "test_incremental_equivalence",
     "test_warehouse",
     "test_hostile_rows",
     "test_quality",
