@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -155,22 +156,22 @@ def _uses_the_stack(item: pytest.Item) -> bool:
 # processes (`--dist loadfile`) in collection order, so starting with these keeps both busy to the end.
 # A module not listed runs after them, in file order.
 SLOW_MODULES = (
-    "test_incremental_equivalence",
-    "test_warehouse",
+    "test_bench",
+    "test_demo",
     "test_hostile_rows",
+    "test_incremental_equivalence",
     "test_quality",
+    "test_alert_delivery",
+    "test_warehouse",
+    "test_crash_safety",
     "test_cli",
     "test_timescaledb",
     "test_failures",
-    "test_crash_safety",
-    "test_alert_delivery",
     "test_late_dimension_changes",
-    "test_alerts",
     "test_runs",
     "test_check",
+    "test_alerts",
     "test_manifest_cache",
-    "test_demo",
-    "test_bench",
     "test_no_secrets",
     "test_lint",
     "test_snapshots",
@@ -249,6 +250,66 @@ def warehouse(test_stack: StackHandle) -> Warehouse:
     assert generated.returncode == 0, generated.stderr
     built = run_dbt(["build", "--vars", f"{{as_of: '{AS_OF}'}}"], env)
     return Warehouse(dbname=dbname, env=env, build=built)
+
+
+@dataclass
+class Interrupted:
+    """How a CLI process interrupted while one of its queries waited on a lock ended."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    still_waiting: list[tuple[int]]  # the queries still waiting on the lock after the process ended
+
+
+def interrupt_while_blocked(
+    test_stack: StackHandle,
+    dbname: str,
+    env: dict[str, str],
+    command: list[str],
+    locked: str,
+    signal_name: str,
+) -> Interrupted:
+    """Run `ytempire-ops COMMAND` while analytics.LOCKED is locked; once it waits on the lock, send it the signal."""
+    holder = test_stack.connect(dbname)
+    holder.autocommit = False
+    with holder.cursor() as cur:
+        cur.execute(f"lock table analytics.{locked} in access exclusive mode")
+    watcher = test_stack.connect(dbname)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ytempire_ops.cli", *command],
+        env=env,
+        cwd=tempfile.gettempdir(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A shell starts background jobs with SIGINT ignored, and a process inherits that (Python then
+        # never raises KeyboardInterrupt): the CLI gets the default handling, as from cron or a terminal.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    waiting = "select pid from pg_stat_activity where datname = %s and wait_event_type = 'Lock' and pid <> %s"
+    try:
+        deadline = time.monotonic() + 120
+        blocked: list[tuple[int]] = []
+        while not blocked and time.monotonic() < deadline and proc.poll() is None:
+            with watcher.cursor() as cur:
+                cur.execute(waiting, (dbname, holder.get_backend_pid()))
+                blocked = cur.fetchall()
+            time.sleep(0.2)
+        assert blocked, f"`{' '.join(command)}` never waited on the lock"
+        proc.send_signal(getattr(signal, signal_name))
+        stdout, stderr = proc.communicate(timeout=60)
+        with watcher.cursor() as cur:
+            cur.execute(waiting, (dbname, holder.get_backend_pid()))
+            still_waiting = cur.fetchall()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        holder.rollback()
+        holder.close()
+        watcher.close()
+    return Interrupted(proc.returncode, stdout, stderr, still_waiting)
 
 
 def table_digest(cur: psycopg2.extensions.cursor, schema: str, name: str) -> tuple[int, str]:

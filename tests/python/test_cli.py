@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import psycopg2
 import pytest
 import redis
-from conftest import AS_OF, StackHandle, new_database, run_cli, run_dbt, table_digest
+from conftest import AS_OF, StackHandle, interrupt_while_blocked, new_database, run_cli, run_dbt, table_digest
 
 from ytempire_ops.config import Settings
 from ytempire_ops.dbt_ops import dbt_environment, env_as_of
@@ -450,48 +450,9 @@ def test_ctrl_c_cancels_the_running_query_and_exits_130(
 ) -> None:
     """SIGINT while a query waits: the query is cancelled, the exit code is 130, no traceback.
     SIGTERM: the same, exit code 143."""
-    import signal
-    import time
-
     dbname, env = ops_db
-    holder = test_stack.connect(dbname)
-    holder.autocommit = False
-    with holder.cursor() as cur:
-        cur.execute(f"lock table analytics.{locked} in access exclusive mode")
-    watcher = test_stack.connect(dbname)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ytempire_ops.cli", *command],
-        env=env,
-        cwd=tempfile.gettempdir(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        # A shell starts background jobs with SIGINT ignored, and a process inherits that (Python then
-        # never raises KeyboardInterrupt): the CLI gets the default handling, as from cron or a terminal.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    waiting = "select pid from pg_stat_activity where datname = %s and wait_event_type = 'Lock' and pid <> %s"
-    try:
-        deadline = time.monotonic() + 120
-        blocked: list[tuple[int]] = []
-        while not blocked and time.monotonic() < deadline and proc.poll() is None:
-            with watcher.cursor() as cur:
-                cur.execute(waiting, (dbname, holder.get_backend_pid()))
-                blocked = cur.fetchall()
-            time.sleep(0.2)
-        assert blocked, f"`{' '.join(command)}` never waited on the lock"
-        proc.send_signal(getattr(signal, signal_name))
-        stdout, stderr = proc.communicate(timeout=60)
-        code, word = (130, "interrupted") if signal_name == "SIGINT" else (143, "terminated (SIGTERM)")
-        assert proc.returncode == code, stdout + stderr
-        assert "Traceback" not in stderr and word in stderr
-        with watcher.cursor() as cur:
-            cur.execute(waiting, (dbname, holder.get_backend_pid()))
-            assert cur.fetchall() == [], "the blocked query still runs after the interrupt"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-        holder.rollback()
-        holder.close()
-        watcher.close()
+    done = interrupt_while_blocked(test_stack, dbname, env, command, locked, signal_name)
+    code, word = (130, "interrupted") if signal_name == "SIGINT" else (143, "terminated (SIGTERM)")
+    assert done.returncode == code, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and word in done.stderr
+    assert done.still_waiting == [], "the blocked query still runs after the interrupt"

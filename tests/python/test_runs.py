@@ -10,12 +10,7 @@ exit code and says the run was not recorded.
 from __future__ import annotations
 
 import json
-import signal
 import socket
-import subprocess
-import sys
-import tempfile
-import time
 import urllib.request
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +18,7 @@ from typing import Any
 
 import pytest
 import redis
-from conftest import AS_OF, StackHandle, Warehouse, clone_database, run_cli
+from conftest import AS_OF, StackHandle, Warehouse, clone_database, interrupt_while_blocked, run_cli
 from prometheus_client.parser import text_string_to_metric_families
 
 from ytempire_ops import errors, runs
@@ -47,10 +42,13 @@ def free_port() -> int:
 
 
 def records(test_stack: StackHandle, dbname: str, command: str) -> list[dict[str, Any]]:
-    """The command's records, newest first."""
+    """The command's records, newest first (none before the first run creates the table)."""
     conn = test_stack.connect(dbname)
     try:
         with conn.cursor() as cur:
+            cur.execute("select to_regclass('ops.run_history') is null")
+            if cur.fetchone()[0]:
+                return []
             cur.execute(
                 "select run_id::text, command, argv, started_at, finished_at, status, exit_code, steps,"
                 " rows_loaded, error, as_of from ops.run_history where command = %s order by started_at desc",
@@ -198,41 +196,11 @@ def test_an_interrupted_refresh_is_recorded_interrupted(
     """The views step waits on a locked table; the signal stops it; the record says so."""
     dbname, env = runs_db
     before = {r["run_id"] for r in records(test_stack, dbname, "refresh")}
-    holder = test_stack.connect(dbname)
-    holder.autocommit = False
-    with holder.cursor() as cur:
-        cur.execute("lock table analytics.fact_video_hourly in access exclusive mode")
-    watcher = test_stack.connect(dbname)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ytempire_ops.cli", "refresh", "--skip-dbt", "--skip-warm"],
-        env=env,
-        cwd=tempfile.gettempdir(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    done = interrupt_while_blocked(
+        test_stack, dbname, env, ["refresh", "--skip-dbt", "--skip-warm"], "fact_video_hourly", signal_name
     )
-    waiting = "select pid from pg_stat_activity where datname = %s and wait_event_type = 'Lock' and pid <> %s"
-    try:
-        deadline = time.monotonic() + 120
-        blocked: list[tuple[int]] = []
-        while not blocked and time.monotonic() < deadline and proc.poll() is None:
-            with watcher.cursor() as cur:
-                cur.execute(waiting, (dbname, holder.get_backend_pid()))
-                blocked = cur.fetchall()
-            time.sleep(0.2)
-        assert blocked, "the refresh never waited on the lock"
-        proc.send_signal(getattr(signal, signal_name))
-        stdout, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-        holder.rollback()
-        holder.close()
-        watcher.close()
-    assert proc.returncode == code, stdout + stderr
-    assert "Traceback" not in stderr
+    assert done.returncode == code, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
     record = latest(test_stack, dbname, "refresh")
     assert record["run_id"] not in before
     assert (record["status"], record["exit_code"]) == ("interrupted", code)
