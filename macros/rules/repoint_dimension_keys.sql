@@ -4,10 +4,11 @@
     get the keys of the versions valid at their event's time (the same joins
     as the facts' own); the cost lines and revenue days of a video that
     appeared in or left dim_video get its video_key (null while it is
-    deleted, as a rebuild gives them). Runs in the model's transaction, after its insert
-    (its rows are those with changed_at = now()). Renders a no-op when the
-    run recorded no affected range, so a refresh without a dimension change
-    pays one indexed lookup. A fact that does not exist yet is skipped: it
+    deleted, as a rebuild gives them). Runs in the model's transaction, after
+    its insert (its rows are those with changed_at = now()). Renders only the
+    updates this run's changes call for (a new video re-points no channel),
+    and a no-op when the run recorded no affected range, so a refresh
+    without a dimension change pays one indexed lookup. A fact that does not exist yet is skipped: it
     will be built from the dimensions as they are.
 
     The var repoint_late_dimension_changes (default true) turns the updates
@@ -25,12 +26,16 @@
     {%- if not execute or not is_incremental() or not var('repoint_late_dimension_changes', true) -%}
         select 1
     {%- else -%}
+        {#- which dimensions this run changed: channel and user changes re-point channel_key and
+            user_key, video changes video_key; only the updates a change calls for are rendered -#}
         {%- set pending -%}
-            select count(*) from {{ this }} where changed_at = now() and affected_from is not null
+            select distinct dimension from {{ this }} where changed_at = now() and affected_from is not null
         {%- endset -%}
-        {%- if run_query(pending).columns[0].values()[0] == 0 -%}
+        {%- set changed = run_query(pending).columns[0].values() -%}
+        {%- if not changed -%}
             select 1
         {%- else -%}
+            {%- if 'channel' in changed or 'user' in changed -%}
             {%- set channels = ref('dim_channel') -%}
             {%- set users = ref('dim_user') -%}
             {%- for fact in facts -%}
@@ -65,7 +70,9 @@ where
     (fact.channel_key, fact.user_key) is distinct from (repointed.channel_key, repointed.user_key);
                 {%- endif -%}
             {%- endfor %}
+            {%- endif -%}
             {#- the cost lines and revenue days of a video that appeared in or left dim_video -#}
+            {%- if 'video' in changed -%}
             {%- for name in ['fact_costs', 'fact_revenue'] -%}
                 {%- set relation = model_relation(name) -%}
                 {%- if relation is not none %}
@@ -83,6 +90,7 @@ from (
 where fact.video_id = affected.video_id and fact.video_key is distinct from affected.video_key;
                 {%- endif -%}
             {%- endfor %}
+            {%- endif -%}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
