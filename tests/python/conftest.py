@@ -233,6 +233,18 @@ def run_dbt(args: list[str], env: dict[str, str], timeout: float = 900) -> subpr
     )
 
 
+def rebuild_from_raw(env: dict[str, str], as_of: str, command: str = "run") -> None:
+    """A `--full-refresh` of every model at `as_of` (`dbt run`, or `build` with its tests), snapshots kept,
+    then the materialized views refreshed: what a rebuild of the same raw data holds."""
+    full = run_dbt(
+        [command, "--full-refresh", "--exclude", "resource_type:snapshot", "--vars", f"{{as_of: '{as_of}'}}"],
+        env,
+    )
+    assert full.returncode == 0, full.stdout[-3000:]
+    views = run_cli(["refresh", "--as-of", as_of, "--skip-dbt", "--skip-warm", "--skip-alerts"], env)
+    assert views.returncode == 0, views.stdout + views.stderr
+
+
 @dataclass
 class Warehouse:
     """A database of the test stack with generated raw data and a completed `dbt build`."""

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import AS_OF, StackHandle, Warehouse, clone_database, run_cli, run_dbt, table_digest
+from conftest import AS_OF, StackHandle, Warehouse, clone_database, rebuild_from_raw, run_cli, table_digest
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
@@ -243,13 +243,7 @@ def rebuilt(test_stack: StackHandle, copies: list[str], dbname: str) -> dict[str
     copy = clone_database(test_stack, dbname, "rebuilt")
     copies.append(copy)
     env = test_stack.db_env(copy, YTEMPIRE_REDIS_PREFIX=f"{copy}:")
-    full = run_dbt(
-        ["run", "--full-refresh", "--exclude", "resource_type:snapshot", "--vars", f"{{as_of: '{as_of}'}}"],
-        env,
-    )
-    assert full.returncode == 0, full.stdout[-3000:]
-    views = run_cli(["refresh", "--as-of", as_of, "--skip-dbt", "--skip-warm", "--skip-alerts"], env)
-    assert views.returncode == 0, views.stdout + views.stderr
+    rebuild_from_raw(env, as_of)
     return digests_of(test_stack, copy)
 
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import AS_OF, StackHandle, Warehouse, clone_database, run_cli, run_dbt, table_digest
+from conftest import AS_OF, StackHandle, Warehouse, clone_database, rebuild_from_raw, run_cli, table_digest
 
 AS_OF_INSTANT = datetime.fromisoformat(AS_OF)
 RENAMED_AT = AS_OF_INSTANT - timedelta(hours=3)
@@ -61,13 +61,7 @@ def digests(conn: Any) -> dict[str, tuple[int, str]]:
 
 def rebuilt(test_stack: StackHandle, env: dict[str, str], dbname: str) -> dict[str, tuple[int, str]]:
     """The digests of a --full-refresh build of the same raw data at the same as_of (snapshots kept)."""
-    full = run_dbt(
-        ["build", "--full-refresh", "--exclude", "resource_type:snapshot", "--vars", f"{{as_of: '{AS_OF}'}}"],
-        env,
-    )
-    assert full.returncode == 0, full.stdout[-3000:]
-    views = run_cli(["refresh", "--as-of", AS_OF, "--skip-dbt", "--skip-warm", "--skip-alerts"], env)
-    assert views.returncode == 0, views.stdout + views.stderr
+    rebuild_from_raw(env, AS_OF, "build")
     conn = test_stack.connect(dbname)
     try:
         return digests(conn)
