@@ -83,7 +83,7 @@ def ops_db(test_stack: StackHandle) -> tuple[str, dict[str, str]]:
     env = test_stack.db_env(dbname, YTEMPIRE_REDIS_PREFIX=f"{dbname}:")
     generated = run_cli(["generate", "--scale", "0.05", "--days", "2", "--seed", "9", "--as-of", AS_OF], env)
     assert generated.returncode == 0, generated.stderr
-    built = run_cli(["build", "--vars", f"{{as_of: '{AS_OF}'}}"], env)
+    built = run_cli(["build", "--as-of", AS_OF], env)
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     return dbname, env
 

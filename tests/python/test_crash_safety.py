@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import redis
-from conftest import AS_OF, StackHandle, Warehouse, clone_database, run_cli, run_dbt, table_digest
+from conftest import AS_OF, StackHandle, Warehouse, clone_database, rebuild_from_raw, run_cli, table_digest
 
 LATER = (datetime.fromisoformat(AS_OF) + timedelta(minutes=30)).isoformat()
 FACTS_AND_MARTS_SQL = """
@@ -125,20 +125,7 @@ def test_refreshes_killed_mid_step_are_repaired_by_the_next(
         assert one_whole_generation(client, prefix)["as_of"] == datetime.fromisoformat(LATER).isoformat()
         after_kills = digests(test_stack, dbname)
 
-        rebuilt = run_dbt(
-            [
-                "build",
-                "--full-refresh",
-                "--exclude",
-                "resource_type:snapshot",
-                "--vars",
-                f"{{as_of: '{LATER}'}}",
-            ],
-            env,
-        )
-        assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
-        views = run_cli(["refresh", "--as-of", LATER, "--skip-dbt", "--skip-warm"], env)
-        assert views.returncode == 0, views.stdout + views.stderr
+        rebuild_from_raw(env, LATER)
         assert digests(test_stack, dbname) == after_kills
     finally:
         client.close()

@@ -276,7 +276,7 @@ def test_check_says_when_the_latest_test_results_are_partial(
     test_stack: StackHandle, copy: tuple[str, dict[str, str]]
 ) -> None:
     _, env = copy
-    tested = run_dbt(["test", "--select", "dim_date", "--vars", f"{{as_of: '{AS_OF}'}}"], env)
+    tested = run_dbt(["test", "--select", "dim_date"], env, as_of=AS_OF)
     assert tested.returncode == 0, tested.stdout[-3000:]
     done = run_cli(["check", "--json"], env)
     items = json.loads(done.stdout)["items"]

@@ -99,7 +99,7 @@ def tsdb_db(test_stack: StackHandle) -> tuple[str, dict[str, str]]:
     generated = run_cli(["generate", "--scale", "0.05", "--days", "4", "--seed", "3", "--as-of", AS_OF], env)
     assert generated.returncode == 0, generated.stderr
     facts = ["--select", "+fact_video_performance", "+fact_costs", "--indirect-selection", "cautious"]
-    built = run_dbt(["build", *facts, "--vars", f"{{as_of: '{AS_OF}'}}"], env)
+    built = run_dbt(["build", *facts], env, as_of=AS_OF)
     assert built.returncode == 0, built.stdout[-3000:]
     assert "create_hypertable('analytics.fact_video_performance'" in built.stdout
     return dbname, env
@@ -241,15 +241,7 @@ def test_drop_chunks_retention_keeps_rows_newer_than_the_horizon_chunk(
         droppable = cur.fetchone()[0]
     assert 0 < expected < total and droppable > 0
 
-    result = run_dbt(
-        [
-            "run-operation",
-            "timescaledb_enforce_retention",
-            "--vars",
-            f"{{as_of: '{shifted_as_of.isoformat()}'}}",
-        ],
-        env,
-    )
+    result = run_dbt(["run-operation", "timescaledb_enforce_retention"], env, as_of=shifted_as_of.isoformat())
     assert result.returncode == 0, result.stdout[-3000:]
     assert f"dropped {droppable} chunk(s) older than 90 days" in result.stdout
     with conn.cursor() as cur:

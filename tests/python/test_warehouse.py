@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from conftest import (
     AS_OF,
+    NO_TESTS,
     StackHandle,
     Warehouse,
     clone_database,
@@ -62,10 +64,6 @@ def quota_digests(conn) -> tuple[tuple[int, str], tuple[int, str]]:
         )
 
 
-def as_of_vars(as_of: str) -> list[str]:
-    return ["--vars", f"{{as_of: '{as_of}'}}"]
-
-
 def test_build_on_generated_data_passes(warehouse: Warehouse) -> None:
     assert warehouse.build.returncode == 0, warehouse.build.stdout[-5000:]
     assert "ERROR=0" in warehouse.build.stdout
@@ -77,7 +75,7 @@ def incremental_db(test_stack: StackHandle) -> tuple[str, dict[str, str]]:
     env = test_stack.db_env(dbname)
     generated = run_cli(["generate", "--scale", "0.05", "--days", "2", "--seed", "11", "--as-of", AS_OF], env)
     assert generated.returncode == 0, generated.stderr
-    built = run_dbt(["build", *as_of_vars(AS_OF)], env)
+    built = run_dbt(["build"], env, as_of=AS_OF)
     assert built.returncode == 0, built.stdout[-5000:]
     return dbname, env
 
@@ -87,7 +85,7 @@ def test_rebuild_without_new_raw_rows_changes_nothing(test_stack: StackHandle, i
     dbname, env = incremental_db
     conn = test_stack.connect(dbname)
     before = checksums(conn, FACTS + MARTS)
-    rebuilt = run_dbt(["build", *as_of_vars(AS_OF)], env)
+    rebuilt = run_dbt(["build"], env, as_of=AS_OF)
     assert rebuilt.returncode == 0, rebuilt.stdout[-5000:]
     after = checksums(conn, FACTS + MARTS)
     conn.close()
@@ -95,9 +93,7 @@ def test_rebuild_without_new_raw_rows_changes_nothing(test_stack: StackHandle, i
     assert all(count > 0 for count, _ in (after[name] for name in FACTS))
 
 
-def test_rerun_without_new_raw_rows_rewrites_no_row(
-    test_stack: StackHandle, incremental_db, tmp_path
-) -> None:
+def test_rerun_without_new_raw_rows_rewrites_no_row(test_stack: StackHandle, incremental_db) -> None:
     """The lookback window is read again, but rows equal to the loaded ones are not deleted and inserted again."""
     dbname, env = incremental_db
     conn = test_stack.connect(dbname)
@@ -110,19 +106,9 @@ def test_rerun_without_new_raw_rows_rewrites_no_row(
         assert cur.fetchone()[0] > 0, "no poll in the lookback window: the test would prove nothing"
         cur.execute("select txid_current()")
         started = cur.fetchone()[0]
-    rerun = run_dbt(
-        [
-            "run",
-            "--select",
-            "config.materialized:incremental",
-            "--target-path",
-            str(tmp_path),
-            *as_of_vars(AS_OF),
-        ],
-        env,
-    )
+    rerun = run_dbt(["run", "--select", "config.materialized:incremental"], env, as_of=AS_OF)
     assert rerun.returncode == 0, rerun.stdout[-5000:]
-    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest = json.loads((Path(env["DBT_TARGET_PATH"]) / "manifest.json").read_text())
     incremental = [
         (node["schema"], node["alias"])
         for node in manifest["nodes"].values()
@@ -166,7 +152,7 @@ def test_append_adds_exactly_the_new_polls(test_stack: StackHandle, incremental_
     appended = run_cli(["generate", "--append-minutes", "60"], env)
     assert appended.returncode == 0, appended.stderr
     later = (datetime.fromisoformat(AS_OF) + timedelta(minutes=60)).isoformat()
-    built = run_dbt(["build", *as_of_vars(later)], env)
+    built = run_dbt(["build"], env, as_of=later)
     assert built.returncode == 0, built.stdout[-5000:]
     with conn.cursor() as cur:
         cur.execute(expected_keys_sql)
@@ -189,7 +175,7 @@ def test_append_adds_exactly_the_new_polls(test_stack: StackHandle, incremental_
     assert after_rows > before_rows
     assert after_rows == expected_rows
 
-    refreshed = run_dbt(["build", "--full-refresh", *as_of_vars(later)], env)
+    refreshed = run_dbt(["build", "--full-refresh", *NO_TESTS], env, as_of=later)
     assert refreshed.returncode == 0, refreshed.stdout[-5000:]
     conn = test_stack.connect(dbname)
     with conn.cursor() as cur:
@@ -261,7 +247,7 @@ def test_deleted_and_restored_videos_leave_and_return_to_the_facts(
         }
 
     def run_time_series(*extra: str) -> None:
-        ran = run_dbt(["run", "--selector", "time_series", *extra, *as_of_vars(later)], env)
+        ran = run_dbt(["run", "--selector", "time_series", *extra], env, as_of=later)
         assert ran.returncode == 0, ran.stdout[-5000:]
 
     with conn.cursor() as cur:
@@ -339,7 +325,7 @@ def test_facts_join_the_dimension_version_valid_at_the_event(test_stack: StackHa
     appended = run_cli(["generate", "--append-minutes", "60"], env)
     assert appended.returncode == 0, appended.stderr
     later = (datetime.fromisoformat(AS_OF) + timedelta(minutes=60)).isoformat()
-    second = run_dbt(["build", *as_of_vars(later)], env)
+    second = run_dbt(["build", *NO_TESTS], env, as_of=later)
     assert second.returncode == 0, second.stdout[-5000:]
 
     def joined_versions() -> list[tuple]:
@@ -367,9 +353,7 @@ def test_facts_join_the_dimension_version_valid_at_the_event(test_stack: StackHa
         assert cur.fetchone()[0] == 2
 
     # A rebuild from scratch joins the same versions: the join is by validity, not by load time.
-    rebuilt = run_dbt(
-        ["build", "--full-refresh", "--exclude", "resource_type:snapshot", *as_of_vars(later)], env
-    )
+    rebuilt = run_dbt(["run", "--full-refresh"], env, as_of=later)
     assert rebuilt.returncode == 0, rebuilt.stdout[-5000:]
     assert joined_versions() == versions
     conn.close()
