@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from enum import StrEnum
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -638,6 +639,73 @@ def check(as_json: JsonOption = False) -> None:
         raise typer.Exit(errors.EXIT_FAILED)
 
 
+# --------------------------------------------------------------------------- report
+
+
+class ReportKind(StrEnum):
+    daily = "daily"
+    weekly = "weekly"
+    monthly = "monthly"
+
+
+@app.command()
+@handled
+@recorded("report")
+def report(
+    kind: Annotated[ReportKind, typer.Argument(help="daily, weekly or monthly.", show_default=False)],
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="The marts' as_of (ISO 8601; default the one they were built at). An instant before the "
+            "warehouse's first event gives a report that says there is no data.",
+        ),
+    ] = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="The HTML file to write (default $YTEMPIRE_REPORT_DIR or <state directory>/reports, "
+            "named <kind>-<as_of date>.html).",
+        ),
+    ] = None,
+    email: Annotated[
+        bool,
+        typer.Option(
+            "--email", help="Also e-mail it to $YTEMPIRE_REPORT_RECIPIENTS over $YTEMPIRE_SMTP_HOST."
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the daily, weekly or monthly report (one HTML file with its charts) from the marts; --email sends it too."""
+    from ytempire_ops.reports import Kind, make_report
+
+    result = make_report(
+        Settings.load(),
+        Kind(kind.value),
+        as_of=_parse_as_of(as_of),
+        out=out_file,
+        email=email,
+    )
+    runs.note(steps=result.steps, as_of=result.as_of)
+    if as_json:
+        print(json.dumps(result.as_dict(), indent=2, default=str))
+    else:
+        out.print(str(result.path), markup=False, highlight=False, soft_wrap=True)
+        if result.no_data:
+            err.print(
+                f"report: no data at or before {result.as_of.isoformat()}", markup=False, highlight=False
+            )
+        if result.emailed_to:
+            err.print(
+                f"report: e-mailed {result.subject!r} to {', '.join(result.emailed_to)}",
+                markup=False,
+                highlight=False,
+            )
+    if result.error is not None:
+        raise result.error
+
+
 # --------------------------------------------------------------------------- doctor, demo
 
 
@@ -672,7 +740,7 @@ def doctor(
 @app.command()
 @handled
 def demo() -> None:
-    """Local stack up, a small generated dataset, dbt build, and a summary of what was built."""
+    """Local stack up, a small generated dataset, dbt build, a summary of what was built, and today's daily report."""
     from ytempire_ops.demo import run_demo
 
     result = run_demo(lambda line: err.print(f"demo: {line}", markup=False, highlight=False))
@@ -701,6 +769,8 @@ def demo() -> None:
     for name, value in overview.get("data", {}).items():
         table.add_row(name, str(value))
     out.print(table)
+    if result.report is not None:
+        out.print(f"daily report: {result.report}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _terminate(signum: int, frame: Any) -> None:
