@@ -272,8 +272,16 @@ def change_points(current: Any, previous: Any) -> Decimal | None:
 
 
 def _comparison(
-    name: str, title: str, current: dict, previous: dict, current_label: str, previous_label: str
+    name: str,
+    title: str,
+    current: dict,
+    previous: dict,
+    current_label: str,
+    previous_label: str,
+    whole: tuple[dict, str] | None = None,
 ) -> Table:
+    """Each metric this period, the period before and the change; `whole`: one more column (the
+    month before in full)."""
     rows = []
     for metric, label, unit in CHANGE_METRICS:
         now, before = current.get(metric), previous.get(metric)
@@ -286,19 +294,18 @@ def _comparison(
                 # ROI's change is in points; the others' in percent
                 "change": change_points(now, before) if unit == "pct" else change_pct(now, before),
                 "unit": unit,
+                **({"whole": whole[0].get(metric)} if whole else {}),
             }
         )
-    return Table(
-        name=name,
-        title=title,
-        columns=[
-            Column("label", ""),
-            Column("current", current_label, "metric"),
-            Column("previous", previous_label, "metric"),
-            Column("change", "change", "change"),
-        ],
-        rows=rows,
-    )
+    columns = [
+        Column("label", ""),
+        Column("current", current_label, "metric"),
+        Column("previous", previous_label, "metric"),
+        Column("change", "change", "change"),
+    ]
+    if whole:
+        columns.append(Column("whole", whole[1], "metric"))
+    return Table(name=name, title=title, columns=columns, rows=rows)
 
 
 def _revenue_cost_chart(days: list[dict], name: str, title: str) -> Chart:
@@ -821,6 +828,7 @@ def _monthly(cur: Any, overview: dict, settings: Settings) -> ReportData:
                 same_days,
                 f"{month_start} to {today}",
                 f"{previous_start} to {same_days_end}",
+                whole=(whole, f"{previous_start:%B} in full"),
             )
         )
         if whole["days"] < (previous_end - previous_start).days + 1:
