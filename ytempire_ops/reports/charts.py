@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from ytempire_ops.reports.data import Chart
 
@@ -17,6 +17,7 @@ COLOURS = {"revenue": "#2e7d32", "cost": "#c62828"}
 DEFAULT_COLOURS = ("#1565c0", "#6a1b9a", "#ef6c00", "#00838f", "#5d4037")
 REFERENCE_COLOURS = ("#f9a825", "#c62828")
 WIDTH, HEIGHT = 7.2, 2.8
+MAX_DATE_TICKS = 10
 
 _PREAMBLE = re.compile(r"^.*?(?=<svg\b)", re.S)
 _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
@@ -42,7 +43,7 @@ def _inline(svg: str, prefix: str) -> str:
 def svg(chart: Chart) -> str:
     """The chart as an SVG element for inline use."""
     import matplotlib
-    from matplotlib.dates import AutoDateLocator, DateFormatter
+    from matplotlib.dates import DateFormatter, DayLocator
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
@@ -77,11 +78,15 @@ def svg(chart: Chart) -> str:
                     label=label,
                 )
             if isinstance(chart.x[0], date):
-                axes.xaxis.set_major_locator(AutoDateLocator(maxticks=10))
+                first, last = chart.x_range or (chart.x[0], chart.x[-1])
+                span = (last - first).days + 1
+                axes.xaxis.set_major_locator(DayLocator(interval=max(1, -(-span // MAX_DATE_TICKS))))
                 axes.xaxis.set_major_formatter(DateFormatter("%m-%d"))
+                if chart.x_range:
+                    axes.set_xlim(first - timedelta(hours=12), last + timedelta(hours=12))
             axes.yaxis.set_major_formatter(FuncFormatter(_usd))
             axes.set_ylim(bottom=min(0.0, *(min(v) for v in chart.series.values() if v)))
-            axes.legend(loc="upper left", frameon=False, ncols=4)
+            axes.legend(loc="lower left", bbox_to_anchor=(0, 1), frameon=False, ncols=4)
         axes.grid(axis="y", color="#e0e0e0", linewidth=0.6)
         axes.set_axisbelow(True)
         buffer = io.StringIO()

@@ -82,6 +82,8 @@ class Chart:
     unit: str = "usd"
     # horizontal reference lines: label -> value
     lines: dict[str, float] = field(default_factory=dict)
+    # the first and last day the x axis spans (lines over dates), when wider than the data's
+    x_range: tuple[date, date] | None = None
 
 
 @dataclass
@@ -738,6 +740,7 @@ def _cost_trend(cur: Any, today: date, settings: Settings) -> Section:
             x=[row["cost_date"] for row in days],
             series={"avg cost per video": [float(row["avg_cost_per_video_usd"] or 0) for row in days]},
             lines={f"${warning:.2f}": float(warning), f"${critical:.2f}": float(critical)},
+            x_range=(first, today),
         )
     )
     section.tables.append(
