@@ -31,6 +31,9 @@ from conftest import AS_OF, StackHandle, Warehouse, clone_database, run_cli
 
 from ytempire_ops import errors
 
+# The test's SMTP server takes a login over plain SMTP (security "none"), as a local relay would.
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+
 AS_OF_DATE = datetime.fromisoformat(AS_OF).date()
 CHROMIUM = Path("/usr/bin/chromium")
 SMTP_USER, SMTP_PASSWORD = "reports", "smtp-report-password-for-tests"
@@ -554,7 +557,8 @@ def test_the_report_is_emailed_with_text_and_html(
     assert message.get_content_type() == "multipart/alternative"
     parts = {part.get_content_type(): part.get_content() for part in message.iter_parts()}
     assert list(parts) == ["text/plain", "text/html"]
-    assert parts["text/html"] == path.read_text()
+    # the same page, line ends as SMTP carries them
+    assert parts["text/html"].replace("\r\n", "\n").rstrip("\n") == path.read_text().rstrip("\n")
     assert SUBJECT in parts["text/plain"] and "Executive summary" in parts["text/plain"]
     revenue = reports.one("select revenue_7d_usd from analytics.mart_executive_overview")["revenue_7d_usd"]
     assert f"${revenue:,.2f}" in parts["text/plain"]
