@@ -106,6 +106,7 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_from: str = ""
+    smtp_ca_file: str = ""
     report_recipients: str = ""
     # Where `report` writes its files when --out is not given
     reports_dir: Path = field(default_factory=lambda: stack_home() / "reports")
@@ -143,6 +144,7 @@ class Settings:
             smtp_user=env.get("YTEMPIRE_SMTP_USER", ""),
             smtp_password=env.get("YTEMPIRE_SMTP_PASSWORD", ""),
             smtp_from=env.get("YTEMPIRE_SMTP_FROM", "").strip(),
+            smtp_ca_file=env.get("YTEMPIRE_SMTP_CA_FILE", "").strip(),
             report_recipients=env.get("YTEMPIRE_REPORT_RECIPIENTS", ""),
             reports_dir=(
                 Path(env["YTEMPIRE_REPORT_DIR"]).expanduser().resolve()

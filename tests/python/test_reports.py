@@ -14,7 +14,9 @@ import email.policy
 import html.parser
 import io
 import json
+import shutil
 import socket
+import ssl
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -210,6 +212,68 @@ def smtp() -> Iterator[tuple[Mailbox, int]]:
     controller.start()
     try:
         yield mailbox, controller.port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key (openssl), the relay's "private CA"."""
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is missing: no certificate for the TLS relay")
+    directory = tmp_path_factory.mktemp("tls")
+    cert, key = directory / "relay.pem", directory / "relay.key"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.fixture(params=["starttls", "ssl"])
+def tls_smtp(
+    request: pytest.FixtureRequest, certificate: tuple[Path, Path]
+) -> Iterator[tuple[Mailbox, int, str]]:
+    """A relay that requires a login over TLS: STARTTLS on a plain port, or TLS from the start."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*certificate)
+    mailbox = Mailbox()
+    # aiosmtpd does not count TLS from the start as TLS for its AUTH rule: the connection is TLS anyway.
+    tls = (
+        {"tls_context": context, "require_starttls": True}
+        if request.param == "starttls"
+        else {"ssl_context": context, "auth_require_tls": False}
+    )
+    controller = Controller(
+        mailbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=authenticator,
+        auth_required=True,
+        server_hostname="127.0.0.1",
+        **tls,
+    )
+    controller.start()
+    try:
+        yield mailbox, controller.port, request.param
     finally:
         controller.stop()
 
@@ -570,6 +634,35 @@ def test_the_report_is_emailed_with_text_and_html(
     assert run["status"] == "ok" and run["exit_code"] == 0
     assert run["as_of"] == datetime.fromisoformat(AS_OF)
     assert [step["name"] for step in run["steps"]] == ["read", "render", "write", "email"]
+
+
+def test_the_report_is_emailed_over_tls_with_a_login(
+    reports: Reports, tls_smtp: tuple[Mailbox, int, str], certificate: tuple[Path, Path], tmp_path: Path
+) -> None:
+    mailbox, port, security = tls_smtp
+    path = tmp_path / f"{security}.html"
+    env = mail_env(reports, port, YTEMPIRE_SMTP_SECURITY=security, YTEMPIRE_SMTP_CA_FILE=str(certificate[0]))
+    done = run_cli(["report", "weekly", "--out", str(path), "--email"], env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (recipients, message), *more = mailbox.messages
+    assert not more and recipients == list(RECIPIENTS)
+    assert str(message["Subject"]) == "YTEMPIRE weekly report \N{EM DASH} 2026-11-20"
+    assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
+
+    wrong = run_cli(
+        ["report", "weekly", "--out", str(path), "--email"],
+        {**env, "YTEMPIRE_SMTP_PASSWORD": "not-the-password"},
+    )
+    assert wrong.returncode == 6, wrong.stdout + wrong.stderr
+    assert "refused the login of 'reports'" in one_sentence(wrong)
+    assert "not-the-password" not in wrong.stdout + wrong.stderr
+
+    untrusted = run_cli(
+        ["report", "weekly", "--out", str(path), "--email"], {**env, "YTEMPIRE_SMTP_CA_FILE": ""}
+    )
+    assert untrusted.returncode == 6, untrusted.stdout + untrusted.stderr
+    assert "CERTIFICATE_VERIFY_FAILED" in one_sentence(untrusted) or "certificate" in untrusted.stderr
+    assert len(mailbox.messages) == 1
 
 
 def test_a_refused_login_is_exit_6_and_the_file_is_written(

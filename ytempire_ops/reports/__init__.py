@@ -121,7 +121,7 @@ def make_report(
             message = mail.message(data.subject, config.sender, config.recipients, text, html)
             result.emailed_to = mail.send(config, message)
             step("email", started)
-        except mail.SmtpUnavailable as exc:
+        except errors.UserError as exc:  # SmtpUnavailable, or a CA file that cannot be read (BadValue)
             step("email", started, "failed")
             result.error = exc
     return result

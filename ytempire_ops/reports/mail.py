@@ -9,6 +9,7 @@ message.
 
 from __future__ import annotations
 
+import os
 import re
 import smtplib
 import ssl
@@ -40,6 +41,8 @@ class MailSettings:
     password: str
     sender: str
     recipients: tuple[str, ...]
+    # a CA bundle that verifies the relay's certificate (a private CA); None: the system's
+    ca_file: str | None = None
 
     @property
     def where(self) -> str:
@@ -92,6 +95,9 @@ def mail_settings(settings: Settings) -> MailSettings:
             + (f"not an address ({sender!r})" if sender else "not set")
             + ": give the sender like reports@example.com; nothing was sent."
         )
+    ca_file = settings.smtp_ca_file or None
+    if ca_file and not os.path.isfile(ca_file):
+        raise errors.BadValue(f"YTEMPIRE_SMTP_CA_FILE {ca_file!r} is not a file; nothing was sent.")
     if settings.smtp_password and not settings.smtp_user:
         raise errors.BadValue("YTEMPIRE_SMTP_PASSWORD is set without YTEMPIRE_SMTP_USER; nothing was sent.")
     return MailSettings(
@@ -102,6 +108,7 @@ def mail_settings(settings: Settings) -> MailSettings:
         password=settings.smtp_password,
         sender=sender,
         recipients=recipients,
+        ca_file=ca_file,
     )
 
 
@@ -124,7 +131,12 @@ def send(config: MailSettings, mail: EmailMessage) -> list[str]:
     SmtpUnavailable when the server cannot be reached or refuses TLS, the login, the sender or every
     recipient (a recipient refused among others accepted is left out of the returned list).
     """
-    context = ssl.create_default_context()
+    try:
+        context = ssl.create_default_context(cafile=config.ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise errors.BadValue(
+            f"YTEMPIRE_SMTP_CA_FILE cannot be read as certificates ({errors.first_line(exc)}); nothing was sent."
+        ) from None
     where = config.where
     try:
         if config.security == "ssl":
