@@ -447,9 +447,10 @@ def test_daily_figures_are_the_marts(reports: Reports) -> None:
 
 
 PERIOD = """
-select sum(revenue_usd) as revenue_usd, sum(cost_usd) as cost_usd, sum(profit_usd) as profit_usd,
+select round(sum(revenue_cents) / 100, 2) as revenue_usd, round(sum(cost_cents) / 100, 2) as cost_usd,
+       round((sum(revenue_cents) - sum(cost_cents)) / 100, 2) as profit_usd,
        sum(views_gained) as views_gained, sum(videos_published) as videos_published,
-       round((sum(revenue_usd) - sum(cost_usd)) / nullif(sum(cost_usd), 0) * 100, 2) as roi_pct
+       round((sum(revenue_cents) - sum(cost_cents)) / nullif(sum(cost_cents), 0) * 100, 2) as roi_pct
 from analytics.mart_platform_daily where date_day between %s and %s
 """
 
@@ -458,9 +459,18 @@ def test_weekly_figures_are_the_marts(reports: Reports) -> None:
     shown = page(reports, "weekly")
     week = reports.one(PERIOD, (AS_OF_DATE - timedelta(days=6), AS_OF_DATE))
     before = reports.one(PERIOD, (AS_OF_DATE - timedelta(days=13), AS_OF_DATE - timedelta(days=7)))
-    overview = reports.one("select revenue_7d_usd, cost_7d_usd from analytics.mart_executive_overview")
-    # the mart's 7 days add up to the overview's window
-    assert week["revenue_usd"] == overview["revenue_7d_usd"] and week["cost_usd"] == overview["cost_7d_usd"]
+    overview = reports.one(
+        "select revenue_7d_usd, cost_7d_usd, profit_7d_usd, roi_7d_pct, videos_published_7d"
+        " from analytics.mart_executive_overview"
+    )
+    # the mart's 7 days are the overview's window: the weekly and the daily report say the same
+    assert (week["revenue_usd"], week["cost_usd"], week["profit_usd"], week["roi_pct"]) == (
+        overview["revenue_7d_usd"],
+        overview["cost_7d_usd"],
+        overview["profit_7d_usd"],
+        overview["roi_7d_pct"],
+    )
+    assert week["videos_published"] == overview["videos_published_7d"]
     assert_figures(
         shown,
         {

@@ -233,14 +233,16 @@ def _platform_days(cur: Any, first_day: date, last_day: date) -> list[dict]:
     )
 
 
-# The totals of mart_platform_daily over a range of days: sums of its columns, the ROI of the sums
-# (the roi_pct macro's rule: NULL without cost, 2 decimals), the days the mart holds in the range.
+# The totals of mart_platform_daily over a range of days, from its cents as mart_executive_overview
+# computes its 7 days (so the 7 days ending on as_of's date give the overview's figures exactly):
+# revenue, cost and profit in dollars, the ROI of the sums (the roi_pct macro: NULL without cost, 2
+# decimals), views and videos published, and the days the mart holds in the range.
 PERIOD_TOTALS = """
-select coalesce(sum(revenue_usd), 0) as revenue_usd,
-       coalesce(sum(cost_usd), 0) as cost_usd,
-       coalesce(sum(profit_usd), 0) as profit_usd,
-       case when coalesce(sum(cost_usd), 0) = 0 then null
-            else round((sum(revenue_usd) - sum(cost_usd)) / sum(cost_usd) * 100, 2) end as roi_pct,
+select round(coalesce(sum(revenue_cents), 0) / 100.0, 2) as revenue_usd,
+       round(coalesce(sum(cost_cents), 0) / 100.0, 2) as cost_usd,
+       round(coalesce(sum(revenue_cents) - sum(cost_cents), 0) / 100.0, 2) as profit_usd,
+       case when coalesce(sum(cost_cents), 0) = 0 then null
+            else round((sum(revenue_cents) - sum(cost_cents)) / sum(cost_cents) * 100, 2) end as roi_pct,
        coalesce(sum(views_gained), 0) as views_gained,
        coalesce(sum(videos_published), 0) as videos_published,
        count(*) as days
@@ -248,7 +250,8 @@ from analytics.mart_platform_daily
 where date_day between %s and %s
 """
 
-# Percentage change of a figure against the one before: NULL when the one before is 0 or NULL.
+
+# The rows of a comparison table: (the period totals' column, label, unit).
 CHANGE_METRICS = (
     ("revenue_usd", "Revenue", "usd"),
     ("cost_usd", "Cost", "usd"),
