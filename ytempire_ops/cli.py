@@ -8,7 +8,6 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from enum import StrEnum
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -24,6 +23,7 @@ from ytempire_ops import errors, runs
 from ytempire_ops.config import Settings, check_statement_timeout, check_target
 from ytempire_ops.findings import Level
 from ytempire_ops.redact import redact
+from ytempire_ops.reports.data import Kind as ReportKind
 
 app = typer.Typer(
     help="Operations CLI of the YTEMPIRE analytics warehouse.",
@@ -642,12 +642,6 @@ def check(as_json: JsonOption = False) -> None:
 # --------------------------------------------------------------------------- report
 
 
-class ReportKind(StrEnum):
-    daily = "daily"
-    weekly = "weekly"
-    monthly = "monthly"
-
-
 @app.command()
 @handled
 @recorded("report")
@@ -678,11 +672,11 @@ def report(
     as_json: JsonOption = False,
 ) -> None:
     """Write the daily, weekly or monthly report (one HTML file with its charts) from the marts; --email sends it too."""
-    from ytempire_ops.reports import Kind, make_report
+    from ytempire_ops.reports import make_report
 
     result = make_report(
         Settings.load(),
-        Kind(kind.value),
+        kind,
         as_of=_parse_as_of(as_of),
         out=out_file,
         email=email,
