@@ -20,6 +20,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +29,7 @@ import psycopg2
 from ytempire_ops.config import Settings, read_stack_state
 from ytempire_ops.dashboards import DASHBOARDS
 from ytempire_ops.dashboards.common import to_json
-from ytempire_ops.dashboards.grafana_sql import TimeRange, expand, panel_queries, variable_queries
+from ytempire_ops.dashboards.grafana_sql import Raw, TimeRange, all_of, expand, panel_queries, query_variables
 
 MIN_RUNS = 20
 
@@ -65,13 +66,15 @@ def main(argv: list[str] | None = None) -> int:
             now = cur.fetchone()[0]
         for spec in DASHBOARDS:
             dashboard = json.loads(to_json(spec.build()))
-            variables: dict[str, list[str]] = {}
-            for name, query in variable_queries(dashboard).items():
-                cur.execute(query)
+            variables: dict[str, Sequence[str] | Raw] = {}
+            for variable in query_variables(dashboard):
+                cur.execute(variable.query)
                 columns = [d.name for d in cur.description]
-                variables[name] = [str(row[columns.index("__value")]) for row in cur.fetchall()]
-                if args.channel and name == "channel":
-                    variables[name] = [args.channel]
+                values = [str(row[columns.index("__value")]) for row in cur.fetchall()]
+                if args.channel and variable.name == "channel":
+                    variables[variable.name] = [args.channel]
+                else:
+                    variables[variable.name] = all_of(variable, values)
             default = dashboard["time"]["from"].removeprefix("now-")
             for query in panel_queries(dashboard):
                 span = query.time_from or args.span or default

@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,11 +26,13 @@ from ytempire_ops.dashboards.common import DATASOURCE_TYPE, DATASOURCE_UID, from
 from ytempire_ops.dashboards.grafana_sql import (
     MacroError,
     PanelQuery,
+    Raw,
     TimeRange,
+    all_of,
     check_result,
     expand,
     panel_queries,
-    variable_queries,
+    query_variables,
 )
 from ytempire_ops.dashboards.provisioning import DATASOURCE_FILE, PASSWORD_REFERENCE, provisioning_files
 
@@ -227,11 +229,27 @@ def reporter(test_stack: StackHandle, dbname: str) -> psycopg2.extensions.connec
 def variable_values(cur: psycopg2.extensions.cursor, dashboard: dict[str, Any]) -> dict[str, list[str]]:
     """Each query variable's values, as Grafana gets them (the reporter runs the variable's query)."""
     out = {}
-    for name, sql in variable_queries(dashboard).items():
-        cur.execute(sql)
+    for variable in query_variables(dashboard):
+        cur.execute(variable.query)
         columns = [d.name for d in cur.description]
-        out[name] = [str(row[columns.index("__value")]) for row in cur.fetchall()]
+        out[variable.name] = [str(row[columns.index("__value")]) for row in cur.fetchall()]
     return out
+
+
+def selections(
+    cur: psycopg2.extensions.cursor, dashboard: dict[str, Any]
+) -> tuple[list[dict[str, Sequence[str] | Raw]], set[str]]:
+    """The variable values each panel is run with: every variable at All, then each at its first value alone
+    and at its first two; and the variables' names."""
+    variables = query_variables(dashboard)
+    values = variable_values(cur, dashboard)
+    everything: dict[str, Sequence[str] | Raw] = {v.name: all_of(v, values[v.name]) for v in variables}
+    out = [everything]
+    for variable in variables:
+        assert values[variable.name], f"variable {variable.name} has no values"
+        out.append({**everything, variable.name: values[variable.name][:1]})
+        out.append({**everything, variable.name: values[variable.name][:2]})
+    return out, {v.name for v in variables}
 
 
 def ranges_of(query: PanelQuery, dashboard: dict[str, Any]) -> list[str]:
@@ -265,16 +283,12 @@ def run_dashboard(
 ) -> tuple[list[str], set[str], int]:
     """Every panel query for every time range, for All and for one channel, at as_of and at the clock's now;
     (problems, the panels that returned rows at least once, queries run)."""
-    values = variable_values(cur, dashboard)
-    selections: list[dict[str, list[str]]] = [values]
-    for name, options in values.items():
-        assert options, f"variable {name} has no values"
-        selections.append({**values, name: options[:1]})
+    picks_all, names = selections(cur, dashboard)
     problems: list[str] = []
     with_rows: set[str] = set()
     runs = 0
     for query in panel_queries(dashboard):
-        picks = selections if any(query.uses(name) for name in values) else selections[:1]
+        picks = picks_all if any(query.uses(name) for name in names) else picks_all[:1]
         for span in ranges_of(query, dashboard):
             for now in (NOW, datetime.now(UTC)):
                 for variables in picks:
@@ -324,8 +338,8 @@ def test_the_checker_catches_a_broken_panel(test_stack: StackHandle, dash_db: st
     conn = reporter(test_stack, dash_db)
     try:
         with conn.cursor() as cur:
-            values = variable_values(cur, dashboard)
-            found = [run_panel(cur, query, "24h", NOW, values)[2] for query in broken]
+            variables = selections(cur, dashboard)[0][0]
+            found = [run_panel(cur, query, "24h", NOW, variables)[2] for query in broken]
     finally:
         conn.close()
     assert "which the query does not return" in " ".join(found[0]) and "rpm_tier" in " ".join(found[0])

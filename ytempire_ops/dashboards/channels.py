@@ -29,6 +29,10 @@ REFRESH = "10m"
 TIME_FROM = "24h"
 TIME_RANGES = ("1h", "6h", "12h", "24h", "7d", "30d")
 CHANNEL_VARIABLE = "channel"
+# "All" is this literal, not the list of every channel_id (Grafana inserts a custom all value as written):
+# the panels' `('__all' in ($channel) or channel_id in ($channel))` is then true before any row is read,
+# and PostgreSQL drops the filter instead of testing each row against every id.
+ALL_CHANNELS = "'__all'"
 
 HOURS = range(24)
 
@@ -45,6 +49,7 @@ def channel_variable() -> db.QueryVariable:
         )
         .multi(True)
         .include_all(True)
+        .all_value(ALL_CHANNELS)
         .current(dm.VariableOption(selected=True, text=["All"], value=["$__all"]))
         .refresh(dm.VariableRefresh.ON_DASHBOARD_LOAD)
         .sort(dm.VariableSort.DISABLED)
@@ -59,15 +64,24 @@ def _heatmap_sql() -> str:
     return f"""
 with
 
+-- the range's hours first (one row per hour: the hour-of-week arithmetic runs on few rows)
+hourly as (
+    select
+        hour_start,
+        sum(views_gained) as views_gained
+    from analytics.fact_video_hourly
+    where
+        $__timeFilter(hour_start)
+        and channel_id in ($channel)
+    group by hour_start
+),
+
 hours as (
     select
         cast(extract(isodow from hour_start at time zone 'UTC') as integer) as iso_weekday,
         cast(extract(hour from hour_start at time zone 'UTC') as integer) as hour_of_day,
         views_gained
-    from analytics.fact_video_hourly
-    where
-        $__timeFilter(hour_start)
-        and channel_id in ($channel)
+    from hourly
 ),
 
 weekdays as (
@@ -109,7 +123,7 @@ def dashboard() -> db.Dashboard:
             rpm_usd,
             rpm_tier
         from analytics.mart_channel_performance
-        where channel_id in ($channel)
+        where ('__all' in ($channel) or channel_id in ($channel))
         order by revenue_rank, channel_name
         """,
         grid(0, 0, 24, 10),
@@ -165,7 +179,7 @@ def dashboard() -> db.Dashboard:
             from analytics.fact_revenue
             where
                 revenue_date between cast($__timeFrom() as date) and cast($__timeTo() as date)
-                and channel_id in ($channel)
+                and ('__all' in ($channel) or channel_id in ($channel))
             group by video_id
         )
 
@@ -203,7 +217,7 @@ def dashboard() -> db.Dashboard:
                 from analytics.channel_performance_daily
                 where
                     $__timeFilter(activity_date)
-                    and channel_id in ($channel)
+                    and ('__all' in ($channel) or channel_id in ($channel))
                 group by activity_date
                 order by time
                 """,

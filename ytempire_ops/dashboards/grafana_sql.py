@@ -46,6 +46,13 @@ _INTERVAL_ROUNDING = (
 )
 
 
+@dataclass(frozen=True)
+class Raw:
+    """A variable's value inserted as written: what Grafana does with a variable's custom "All" value."""
+
+    text: str
+
+
 class MacroError(ValueError):
     """A macro or variable the expander does not know, or one used with the wrong arguments."""
 
@@ -115,11 +122,14 @@ def _arguments(sql: str, start: int) -> tuple[list[str], int]:
     raise MacroError(f"unbalanced parentheses after position {start}")
 
 
-def expand(sql: str, time_range: TimeRange, variables: Mapping[str, Sequence[str]] | None = None) -> str:
+def expand(
+    sql: str, time_range: TimeRange, variables: Mapping[str, Sequence[str] | Raw] | None = None
+) -> str:
     """The SQL Grafana's PostgreSQL datasource would run for this time range and these variable values.
 
-    Multi-value variables become a comma-separated list of quoted values (Grafana's default format
-    for SQL datasources); "All" is passed as the list of every value.
+    A variable's values become a comma-separated list of quoted values (Grafana's default format for
+    SQL datasources); "All" is the variable's custom all value as written (`Raw`), or, without one,
+    the list of every value.
     """
     frm, to = _rfc3339(time_range.start), _rfc3339(time_range.end)
     interval = time_range.interval_seconds()
@@ -175,12 +185,15 @@ def _macro(name: str, args: list[str], frm: str, to: str, time_range: TimeRange,
     raise MacroError(f"unknown Grafana macro $__{name}")
 
 
-def _variables(sql: str, variables: Mapping[str, Sequence[str]]) -> str:
+def _variables(sql: str, variables: Mapping[str, Sequence[str] | Raw]) -> str:
     def replace(match: re.Match[str]) -> str:
         name = match.group(1) or match.group(2)
         if name not in variables:
             raise MacroError(f"unknown dashboard variable ${name}")
-        values = list(variables[name])
+        given = variables[name]
+        if isinstance(given, Raw):
+            return given.text
+        values = list(given)
         if not values:
             raise MacroError(f"variable ${name} has no value")
         return ",".join(_quote(value) for value in values)
@@ -236,14 +249,26 @@ def panel_queries(dashboard: Mapping[str, Any] | str) -> Iterator[PanelQuery]:
             )
 
 
-def variable_queries(dashboard: Mapping[str, Any] | str) -> dict[str, str]:
-    """Variable name -> its SQL query, for the dashboard's query variables."""
+@dataclass(frozen=True)
+class QueryVariable:
+    name: str
+    query: str
+    all_value: str | None  # the custom "All" value, inserted as written; None: All is every value
+
+
+def query_variables(dashboard: Mapping[str, Any] | str) -> list[QueryVariable]:
+    """The dashboard's query variables."""
     model = json.loads(dashboard) if isinstance(dashboard, str) else dashboard
-    return {
-        variable["name"]: variable["query"]
+    return [
+        QueryVariable(variable["name"], variable["query"], variable.get("allValue") or None)
         for variable in (model.get("templating") or {}).get("list") or []
         if variable.get("type") == "query"
-    }
+    ]
+
+
+def all_of(variable: QueryVariable, values: Sequence[str]) -> Sequence[str] | Raw:
+    """What Grafana puts in for "All"."""
+    return Raw(variable.all_value) if variable.all_value else list(values)
 
 
 def check_result(query: PanelQuery, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
