@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -108,6 +109,33 @@ def test_dashboards_round_trip_through_the_sdk_model_with_stable_uids() -> None:
         for query in panel_queries(dashboard):
             schemas = {word.split(".")[0] for word in query.sql.replace("(", " ").split() if "." in word}
             assert not schemas & {"raw", "staging", "intermediate", "snapshots", "ops", "public"}, query.key
+
+
+EXPOSURES = {
+    "ytempire-executive": "grafana_executive",
+    "ytempire-channels": "grafana_channel_performance",
+    "ytempire-costs": "grafana_cost_optimization",
+    "ytempire-operations": "grafana_operations",
+}
+
+
+def test_each_dashboards_exposure_lists_exactly_the_relations_its_panels_read() -> None:
+    """models/marts/reporting/exposures.yml cannot drift from the panels' SQL (`dbt ls --select +exposure:...`)."""
+    exposures = {
+        e["name"]: e
+        for e in yaml.safe_load((PROJECT_DIR / "models/marts/reporting/exposures.yml").read_text())[
+            "exposures"
+        ]
+    }
+    for name, uid in UIDS.items():
+        dashboard = committed(name)
+        texts = [q.sql for q in panel_queries(dashboard)] + [v.query for v in query_variables(dashboard)]
+        read = {m for text in texts for m in re.findall(r"analytics\.(\w+)", text)}
+        listed = {
+            re.fullmatch(r"ref\('(\w+)'\)", ref).group(1) for ref in exposures[EXPOSURES[uid]]["depends_on"]
+        }
+        assert listed == read, uid
+        assert uid in exposures[EXPOSURES[uid]]["description"]
 
 
 def test_dashboards_have_the_contracts_refresh_range_and_variables() -> None:
