@@ -35,6 +35,8 @@ local_app = typer.Typer(help="The project-owned PostgreSQL + Redis stack.", no_a
 app.add_typer(local_app, name="local")
 alerts_app = typer.Typer(help="The warehouse's alerts in Alertmanager.", no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
+dashboards_app = typer.Typer(help="The Grafana dashboards as code (deploy/grafana).", no_args_is_help=True)
+app.add_typer(dashboards_app, name="dashboards")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -449,6 +451,9 @@ def build(
 
     try:
         with hold_lock(settings, wait, waiting), display:
+            runs.prepare(
+                settings
+            )  # the run history exists before dbt builds its view (analytics.run_history)
             summary = invoke(["build"], settings, extra, progress=on_progress, as_of=as_of_instant)
     except psycopg2.OperationalError as exc:
         if STATE["debug"]:
@@ -616,6 +621,28 @@ def alerts_config(
 
     checked = render_config(Settings.load(), out_file, os.environ)
     out.print(f"wrote {out_file} ({checked})", markup=False, highlight=False)
+
+
+@dashboards_app.command("export")
+@handled
+def dashboards_export(
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Directory to write provisioning/ and dashboards/ into.")
+    ],
+    dashboards_path: Annotated[
+        str | None,
+        typer.Option(
+            "--dashboards-path",
+            help="Where Grafana reads the dashboards' JSON (the provider's path; /var/lib/grafana/dashboards/ytempire).",
+        ),
+    ] = None,
+) -> None:
+    """Write Grafana's provisioning files for the current profile: the datasource (reporter role; password as ${YTEMPIRE_REPORTER_PASSWORD}), the provider and the four dashboards."""
+    from ytempire_ops.dashboards.provisioning import DEFAULT_GRAFANA_DASHBOARDS_PATH, export
+
+    result = export(out_dir, Settings.load(), dashboards_path or DEFAULT_GRAFANA_DASHBOARDS_PATH)
+    for path in result.files:
+        out.print(f"wrote {path}", markup=False, highlight=False)
 
 
 @app.command()

@@ -269,6 +269,24 @@ def ensure_table(cur: Any) -> None:
     cur.execute(sql.SQL(DDL).format(table=_table()))
 
 
+def prepare(settings: Settings) -> bool:
+    """Create ops.run_history when missing, before a build: dbt's view analytics.run_history reads it.
+
+    Best effort and silent (False when it could not): the run's own record is written at its end, and
+    reports its own failure there.
+    """
+    try:
+        with (
+            closing(settings.connect(statement_timeout=STATEMENT_TIMEOUT_SECONDS)) as conn,
+            conn,
+            conn.cursor() as cur,
+        ):
+            ensure_table(cur)
+        return True
+    except Exception:  # the run goes on; its record says what went wrong when it is written
+        return False
+
+
 def write(settings: Settings, run: Run) -> None:
     """Insert the run's record and delete the records older than KEEP_DAYS; NotRecorded when it cannot."""
     secrets = settings.secrets()
