@@ -679,7 +679,7 @@ def report(
         typer.Option(
             "--as-of",
             help="The marts' as_of (ISO 8601; default the one they were built at). An instant before the "
-            "warehouse's first event gives a report that says there is no data.",
+            "warehouse's first day of activity gives a report that says there is no data.",
         ),
     ] = None,
     out_file: Annotated[

@@ -9,11 +9,13 @@ server (aiosmtpd), which also refuses a login, offers no STARTTLS or is not ther
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import html.parser
 import io
 import json
+import re
 import shutil
 import socket
 import ssl
@@ -25,13 +27,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import psycopg2.extensions
 import psycopg2.extras
 import pytest
+import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from conftest import AS_OF, StackHandle, Warehouse, clone_database, run_cli
+from conftest import AS_OF, PROJECT_DIR, StackHandle, Warehouse, clone_database, run_cli
 
 from ytempire_ops import errors
+from ytempire_ops.config import Settings
+from ytempire_ops.reports.data import Kind, load
 
 # The test's SMTP server takes a login over plain SMTP (security "none"), as a local relay would.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -550,6 +556,35 @@ def test_monthly_figures_are_the_marts(reports: Reports) -> None:
             " order by current_month_revenue_usd desc, user_id limit 10"
         ),
     )
+
+
+@dataclass
+class LoggedSettings(Settings):
+    """Settings whose connections log every statement they run (psycopg2's LoggingConnection)."""
+
+    log: io.StringIO = field(default_factory=io.StringIO)
+
+    def connect(
+        self, dbname: str | None = None, autocommit: bool = False, statement_timeout: float | None = None
+    ) -> psycopg2.extensions.connection:
+        conn = psycopg2.connect(
+            connection_factory=psycopg2.extras.LoggingConnection, **self.pg_kwargs(dbname)
+        )
+        conn.initialize(self.log)
+        return conn
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+def test_each_reports_exposure_lists_the_relations_it_reads(reports: Reports, kind: Kind) -> None:
+    settings = dataclasses.replace(
+        LoggedSettings.from_state(reports.test_stack.state, reports.test_stack.home), pg_dbname=reports.dbname
+    )
+    load(settings, kind)
+    read = set(re.findall(r"analytics\.(\w+)", settings.log.getvalue()))
+    exposures = yaml.safe_load((PROJECT_DIR / "models/marts/reporting/_reports__exposures.yml").read_text())
+    (exposure,) = [e for e in exposures["exposures"] if e["name"] == f"{kind.value}_report"]
+    listed = {re.fullmatch(r"ref\('(\w+)'\)", ref).group(1) for ref in exposure["depends_on"]}
+    assert read == listed
 
 
 # --------------------------------------------------------------------------- the page in a browser

@@ -7,7 +7,7 @@ the 7 days are the 7 UTC days ending on it, the month is its calendar month up t
 "Reports"; docs/decisions.md, "Reports").
 
 A section whose mart is not built says so instead of failing the report. An --as-of before the
-warehouse's first event gives a report that says there is no data; any other --as-of than the marts'
+warehouse's first day of activity gives a report that says there is no data; any other --as-of than the marts'
 is a bad value (the marts hold one instant: `ytempire-ops refresh --as-of` builds them at another).
 """
 
@@ -167,15 +167,11 @@ def thresholds(settings: Settings) -> tuple[Decimal, Decimal]:
 
 
 def first_event(cur: Any) -> datetime | None:
-    """The warehouse's first event: its earliest poll, cost line or revenue date (None when it has none)."""
+    """The start (00:00 UTC) of the warehouse's first day with activity: the earliest day of
+    fact_channel_daily, which has a row for every channel-day with a poll, a cost line, a revenue date
+    or a publication. None when it has none."""
     cur.execute(
-        """
-        select least(
-            (select min(captured_at) from analytics.fact_video_performance),
-            (select min(incurred_at) from analytics.fact_costs),
-            (select cast(min(revenue_date) as timestamp) at time zone 'UTC' from analytics.fact_revenue)
-        )
-        """
+        "select cast(min(activity_date) as timestamp) at time zone 'UTC' from analytics.fact_channel_daily"
     )
     return cur.fetchone()[0]
 
@@ -212,7 +208,7 @@ def load(settings: Settings, kind: Kind, as_of: datetime | None = None) -> Repor
 
 
 def _no_data(kind: Kind, as_of: datetime, first: datetime | None) -> ReportData:
-    when = f"its first event is at {first.isoformat()}" if first else "it holds no poll, cost or revenue"
+    when = f"its first day with activity starts at {first.isoformat()}" if first else "it holds no activity"
     return ReportData(
         kind=kind,
         as_of=as_of,
