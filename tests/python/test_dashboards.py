@@ -102,6 +102,18 @@ def test_dashboards_round_trip_through_the_sdk_model_with_stable_uids() -> None:
         assert dashboard["uid"] == UIDS[spec.file_name]
         ids = [p["id"] for p in dashboard["panels"]]
         assert ids == list(range(1, len(ids) + 1))
+        cells: set[tuple[int, int]] = set()
+        for p in dashboard["panels"]:  # on Grafana's 24-column grid, no two panels overlap
+            pos = p["gridPos"]
+            assert pos["w"] > 0 and pos["h"] > 0 and pos["x"] + pos["w"] <= 24, (spec.file_name, p["title"])
+            mine = {
+                (x, y)
+                for x in range(pos["x"], pos["x"] + pos["w"])
+                for y in range(pos["y"], pos["y"] + pos["h"])
+            }
+            assert not mine & cells, (spec.file_name, p["title"])
+            cells |= mine
+            assert p["title"] and p.get("description"), (spec.file_name, p["id"])
         refs = [p["datasource"] for p in dashboard["panels"]]
         refs += [t["datasource"] for p in dashboard["panels"] for t in p["targets"]]
         refs += [v["datasource"] for v in (dashboard.get("templating") or {}).get("list") or []]
