@@ -19,7 +19,7 @@ import psycopg2
 import psycopg2.errors
 import pytest
 import yaml
-from conftest import AS_OF, PROJECT_DIR, StackHandle, Warehouse, clone_database, run_cli
+from conftest import AS_OF, PROJECT_DIR, StackHandle, Warehouse, clone_database, run_cli, run_dbt
 
 from ytempire_ops import stack
 from ytempire_ops.dashboards import DASHBOARDS, channels
@@ -102,6 +102,18 @@ def test_dashboards_round_trip_through_the_sdk_model_with_stable_uids() -> None:
         assert dashboard["uid"] == UIDS[spec.file_name]
         ids = [p["id"] for p in dashboard["panels"]]
         assert ids == list(range(1, len(ids) + 1))
+        cells: set[tuple[int, int]] = set()
+        for p in dashboard["panels"]:  # on Grafana's 24-column grid, no two panels overlap
+            pos = p["gridPos"]
+            assert pos["w"] > 0 and pos["h"] > 0 and pos["x"] + pos["w"] <= 24, (spec.file_name, p["title"])
+            mine = {
+                (x, y)
+                for x in range(pos["x"], pos["x"] + pos["w"])
+                for y in range(pos["y"], pos["y"] + pos["h"])
+            }
+            assert not mine & cells, (spec.file_name, p["title"])
+            cells |= mine
+            assert p["title"] and p.get("description"), (spec.file_name, p["id"])
         refs = [p["datasource"] for p in dashboard["panels"]]
         refs += [t["datasource"] for p in dashboard["panels"] for t in p["targets"]]
         refs += [v["datasource"] for v in (dashboard.get("templating") or {}).get("list") or []]
@@ -474,6 +486,43 @@ def test_the_dashboard_marts_agree_with_the_facts(test_stack: StackHandle, dash_
             assert cur.fetchone()[0] == views
     finally:
         conn.close()
+
+
+def test_views_7d_earlier_equal_the_polls_of_the_window_a_week_before(
+    test_stack: StackHandle, warehouse: Warehouse
+) -> None:
+    """At an as_of 5 days after the data's end, the window a week earlier ends on the data's second day at
+    12:00: whole days, whole hours and the polls of the last hour all count, as the polls themselves do."""
+    dbname = clone_database(test_stack, warehouse.dbname, "earlier")
+    later = (NOW + timedelta(days=5)).isoformat()
+    built = run_dbt(
+        ["run", "--select", "mart_channel_performance", "--vars", f"{{as_of: '{later}'}}"],
+        test_stack.db_env(dbname),
+    )
+    assert built.returncode == 0, built.stdout[-3000:]
+    earlier_as_of = NOW + timedelta(days=5) - timedelta(hours=168)
+    conn = test_stack.connect(dbname)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                """
+                with polls as (
+                    select channel_id, sum(views_delta) as views
+                    from analytics.fact_video_performance
+                    where captured_at >= %(start)s and captured_at <= %(end)s
+                    group by channel_id
+                )
+                select channel.channel_id, channel.views_7d_earlier, coalesce(polls.views, 0)
+                from analytics.mart_channel_performance as channel
+                left join polls on channel.channel_id = polls.channel_id
+                """,
+                {"start": datetime(2026, 11, 12, tzinfo=UTC), "end": earlier_as_of},
+            )
+            rows = cur.fetchall()
+    finally:
+        conn.close()
+    assert rows and sum(row[2] for row in rows) > 0
+    assert [row for row in rows if row[1] != row[2]] == []
 
 
 # --------------------------------------------------------------------------- export

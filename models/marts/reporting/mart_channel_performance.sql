@@ -15,6 +15,7 @@
 {% set window_start_at %}(cast({{ as_of_date() }} - 6 as timestamp) at time zone 'UTC'){% endset %}
 {% set earlier_as_of %}({{ as_of() }} - interval '168 hours'){% endset %}
 {% set earlier_end_date %}({{ as_of_date() }} - 7){% endset %}
+{% set earlier_hour_start %}date_trunc('hour', {{ earlier_as_of }}, 'UTC'){% endset %}
 
 with
 
@@ -39,6 +40,18 @@ video_days as not materialized (
 performance as (
 
     select * from {{ ref('fact_video_performance') }}
+
+),
+
+channel_days as (
+
+    select * from {{ ref('fact_channel_daily') }}
+
+),
+
+video_hours as (
+
+    select * from {{ ref('fact_video_hourly') }}
 
 ),
 
@@ -159,41 +172,41 @@ channel_polls as (
 
 ),
 
--- The same window 7 days earlier, built the same way: whole video-days, and
--- the last day's polls up to as_of - 168 h where the video has later ones.
-earlier_window_days as (
+-- The same window 7 days earlier, views only: its 6 whole days from fact_channel_daily, its last
+-- day's whole hours up to as_of - 168 h from fact_video_hourly, and the polls of the hour as_of -
+-- 168 h falls in, up to that instant (a few rows each, where the video-days and polls of the
+-- window would be ~1 M at scale 1).
+earlier_days as (
 
     select
         channel_id,
         views
-    from video_days
-    where
-        activity_date between {{ earlier_end_date }} - 6 and {{ earlier_end_date }}
-        and last_captured_at <= {{ earlier_as_of }}
+    from channel_days
+    where activity_date between {{ earlier_end_date }} - 6 and {{ earlier_end_date }} - 1
 
 ),
 
-earlier_days_after_as_of as (
-
-    select video_id
-    from video_days
-    where
-        activity_date = {{ earlier_end_date }}
-        and last_captured_at > {{ earlier_as_of }}
-
-),
-
-earlier_partial_days as (
+earlier_hours as (
 
     select
-        performance.channel_id,
-        performance.views_delta as views
-    from performance
-    inner join earlier_days_after_as_of
-        on performance.video_id = earlier_days_after_as_of.video_id
+        channel_id,
+        views_gained as views
+    from video_hours
     where
-        performance.captured_at >= cast({{ earlier_end_date }} as timestamp) at time zone 'UTC'
-        and performance.captured_at <= {{ earlier_as_of }}
+        hour_start >= cast({{ earlier_end_date }} as timestamp) at time zone 'UTC'
+        and hour_start < {{ earlier_hour_start }}
+
+),
+
+earlier_polls as (
+
+    select
+        channel_id,
+        views_delta as views
+    from performance
+    where
+        captured_at >= {{ earlier_hour_start }}
+        and captured_at <= {{ earlier_as_of }}
 
 ),
 
@@ -203,10 +216,12 @@ channel_views_earlier as (
         channel_id,
         sum(views) as views
     from (
-        select * from earlier_window_days
+        select * from earlier_days
         union all
-        select * from earlier_partial_days
-    ) as earlier_days
+        select * from earlier_hours
+        union all
+        select * from earlier_polls
+    ) as earlier_rows
     group by channel_id
 
 ),

@@ -11,8 +11,9 @@
       the day (as_of for as_of's date) has status 'active', deletion markers
       left out (mart_executive_overview's rule at each day's end);
     - videos_published: dim_video rows published that day;
-    - views_gained: views gained that day (fact_video_daily; as_of's date of a
-      video with polls after as_of summed from its polls up to as_of).
+    - views_gained: views gained that day (fact_channel_daily before as_of's
+      date; on as_of's date fact_video_daily, a video with polls after as_of
+      summed from its polls up to as_of).
 #}
 
 {% set window_start_date %}({{ as_of_date() }} - 89){% endset %}
@@ -32,7 +33,13 @@ videos as (
 
 ),
 
-video_days as not materialized (
+channel_days as (
+
+    select * from {{ ref('fact_channel_daily') }}
+
+),
+
+video_days as (
 
     select * from {{ ref('fact_video_daily') }}
 
@@ -126,29 +133,39 @@ daily_publications as (
 
 ),
 
--- The window's video-days: every day before as_of's date, and as_of's date
--- where the video's last poll of it is at or before as_of.
-window_days as (
+-- Views gained on the days before as_of's date: fact_channel_daily's channel-days (the sums of
+-- fact_video_daily's video-days, a few hundred rows a day instead of one per video).
+days_before_as_of as (
 
     select
         activity_date as date_day,
         sum(views) as views_gained
-    from video_days
-    where
-        activity_date between {{ window_start_date }} and {{ as_of_date() }}
-        and last_captured_at <= {{ as_of() }}
+    from channel_days
+    where activity_date between {{ window_start_date }} and {{ as_of_date() }} - 1
     group by activity_date
 
 ),
 
--- as_of's date of the videos that also have polls after as_of: their polls up to as_of.
-days_after_as_of as (
+-- as_of's date: the video-days whose last poll is at or before as_of, and the polls up to as_of of
+-- the videos that also have later ones (always none, unless an earlier instant is replayed).
+as_of_video_days as (
 
-    select video_id
+    select
+        video_id,
+        views,
+        last_captured_at
     from video_days
-    where
-        activity_date = {{ as_of_date() }}
-        and last_captured_at > {{ as_of() }}
+    where activity_date = {{ as_of_date() }}
+
+),
+
+as_of_day as (
+
+    select
+        {{ as_of_date() }} as date_day,
+        sum(views) as views_gained
+    from as_of_video_days
+    where last_captured_at <= {{ as_of() }}
 
 ),
 
@@ -158,10 +175,11 @@ partial_day as (
         {{ as_of_date() }} as date_day,
         sum(performance.views_delta) as views_gained
     from performance
-    inner join days_after_as_of
-        on performance.video_id = days_after_as_of.video_id
+    inner join as_of_video_days
+        on performance.video_id = as_of_video_days.video_id
     where
-        performance.captured_at >= cast({{ as_of_date() }} as timestamp) at time zone 'UTC'
+        as_of_video_days.last_captured_at > {{ as_of() }}
+        and performance.captured_at >= cast({{ as_of_date() }} as timestamp) at time zone 'UTC'
         and performance.captured_at <= {{ as_of() }}
 
 ),
@@ -172,7 +190,9 @@ daily_views as (
         date_day,
         sum(views_gained) as views_gained
     from (
-        select * from window_days
+        select * from days_before_as_of
+        union all
+        select * from as_of_day
         union all
         select * from partial_day
     ) as view_days
