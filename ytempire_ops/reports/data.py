@@ -166,7 +166,7 @@ def thresholds(settings: Settings) -> tuple[Decimal, Decimal]:
         return Decimal("2.50"), Decimal("3.00")
 
 
-def first_event(cur: Any) -> datetime | None:
+def first_activity(cur: Any) -> datetime | None:
     """The start (00:00 UTC) of the warehouse's first day with activity: the earliest day of
     fact_channel_daily, which has a row for every channel-day with a poll, a cost line, a revenue date
     or a publication. None when it has none."""
@@ -188,7 +188,7 @@ def load(settings: Settings, kind: Kind, as_of: datetime | None = None) -> Repor
                 )
             overview = _one(cur, "select * from analytics.mart_executive_overview")
             marts_as_of: datetime | None = overview.get("as_of")
-            first = first_event(cur)
+            first = first_activity(cur)
             if as_of is not None and (first is None or as_of < first):
                 return _no_data(kind, as_of, first)
             if marts_as_of is None:
