@@ -23,6 +23,7 @@ from ytempire_ops import errors, runs
 from ytempire_ops.config import Settings, check_statement_timeout, check_target
 from ytempire_ops.findings import Level
 from ytempire_ops.redact import redact
+from ytempire_ops.reports.data import Kind as ReportKind
 
 app = typer.Typer(
     help="Operations CLI of the YTEMPIRE analytics warehouse.",
@@ -34,6 +35,8 @@ local_app = typer.Typer(help="The project-owned PostgreSQL + Redis stack.", no_a
 app.add_typer(local_app, name="local")
 alerts_app = typer.Typer(help="The warehouse's alerts in Alertmanager.", no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
+dashboards_app = typer.Typer(help="The Grafana dashboards as code (deploy/grafana).", no_args_is_help=True)
+app.add_typer(dashboards_app, name="dashboards")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -448,6 +451,9 @@ def build(
 
     try:
         with hold_lock(settings, wait, waiting), display:
+            runs.prepare(
+                settings
+            )  # the run history exists before dbt builds its view (analytics.run_history)
             summary = invoke(["build"], settings, extra, progress=on_progress, as_of=as_of_instant)
     except psycopg2.OperationalError as exc:
         if STATE["debug"]:
@@ -617,6 +623,28 @@ def alerts_config(
     out.print(f"wrote {out_file} ({checked})", markup=False, highlight=False)
 
 
+@dashboards_app.command("export")
+@handled
+def dashboards_export(
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Directory to write provisioning/ and dashboards/ into.")
+    ],
+    dashboards_path: Annotated[
+        str | None,
+        typer.Option(
+            "--dashboards-path",
+            help="Where Grafana reads the dashboards' JSON (the provider's path; /var/lib/grafana/dashboards/ytempire).",
+        ),
+    ] = None,
+) -> None:
+    """Write Grafana's provisioning files for the current profile: the datasource (reporter role; password as ${YTEMPIRE_REPORTER_PASSWORD}), the provider and the four dashboards."""
+    from ytempire_ops.dashboards.provisioning import DEFAULT_GRAFANA_DASHBOARDS_PATH, export
+
+    result = export(out_dir, Settings.load(), dashboards_path or DEFAULT_GRAFANA_DASHBOARDS_PATH)
+    for path in result.files:
+        out.print(f"wrote {path}", markup=False, highlight=False)
+
+
 @app.command()
 @handled
 def check(as_json: JsonOption = False) -> None:
@@ -636,6 +664,67 @@ def check(as_json: JsonOption = False) -> None:
         out.print(table)
     if report.level is ERROR:
         raise typer.Exit(errors.EXIT_FAILED)
+
+
+# --------------------------------------------------------------------------- report
+
+
+@app.command()
+@handled
+@recorded("report")
+def report(
+    kind: Annotated[ReportKind, typer.Argument(help="daily, weekly or monthly.", show_default=False)],
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="The marts' as_of (ISO 8601; default the one they were built at). An instant before the "
+            "warehouse's first day of activity gives a report that says there is no data.",
+        ),
+    ] = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="The HTML file to write (default $YTEMPIRE_REPORT_DIR or <state directory>/reports, "
+            "named <kind>-<as_of date>.html).",
+        ),
+    ] = None,
+    email: Annotated[
+        bool,
+        typer.Option(
+            "--email", help="Also e-mail it to $YTEMPIRE_REPORT_RECIPIENTS over $YTEMPIRE_SMTP_HOST."
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the daily, weekly or monthly report (one HTML file with its charts) from the marts; --email sends it too."""
+    from ytempire_ops.reports import make_report
+
+    result = make_report(
+        Settings.load(),
+        kind,
+        as_of=_parse_as_of(as_of),
+        out=out_file,
+        email=email,
+    )
+    runs.note(steps=result.steps, as_of=result.as_of)
+    if as_json:
+        print(json.dumps(result.as_dict(), indent=2, default=str))
+    else:
+        out.print(str(result.path), markup=False, highlight=False, soft_wrap=True)
+        if result.no_data:
+            err.print(
+                f"report: no data at or before {result.as_of.isoformat()}", markup=False, highlight=False
+            )
+        if result.emailed_to:
+            err.print(
+                f"report: e-mailed {result.subject!r} to {', '.join(result.emailed_to)}",
+                markup=False,
+                highlight=False,
+            )
+    if result.error is not None:
+        raise result.error
 
 
 # --------------------------------------------------------------------------- doctor, demo
@@ -672,7 +761,7 @@ def doctor(
 @app.command()
 @handled
 def demo() -> None:
-    """Local stack up, a small generated dataset, dbt build, and a summary of what was built."""
+    """Local stack up, a small generated dataset, dbt build, a summary of what was built, and today's daily report."""
     from ytempire_ops.demo import run_demo
 
     result = run_demo(lambda line: err.print(f"demo: {line}", markup=False, highlight=False))
@@ -701,6 +790,8 @@ def demo() -> None:
     for name, value in overview.get("data", {}).items():
         table.add_row(name, str(value))
     out.print(table)
+    if result.report is not None:
+        out.print(f"daily report: {result.report}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _terminate(signum: int, frame: Any) -> None:

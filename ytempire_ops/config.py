@@ -98,6 +98,18 @@ class Settings:
     target: str = "local"
     project_dir: Path = field(default_factory=project_dir)
     profiles_dir: Path = field(default_factory=stack_home)
+    # The SMTP relay of the scheduled reports (README, "Reports"), kept as given: `report --email`
+    # checks them (reports/mail.py), no other command needs them.
+    smtp_host: str = ""
+    smtp_port: str = ""
+    smtp_security: str = ""
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
+    smtp_ca_file: str = ""
+    report_recipients: str = ""
+    # Where `report` writes its files when --out is not given
+    reports_dir: Path = field(default_factory=lambda: stack_home() / "reports")
 
     @classmethod
     def load(cls) -> Settings:
@@ -126,6 +138,19 @@ class Settings:
             target=env.get("YTEMPIRE_TARGET", "local"),
             project_dir=project_dir(),
             profiles_dir=Path(profiles).resolve() if profiles else stack_home(),
+            smtp_host=env.get("YTEMPIRE_SMTP_HOST", "").strip(),
+            smtp_port=env.get("YTEMPIRE_SMTP_PORT", "").strip(),
+            smtp_security=env.get("YTEMPIRE_SMTP_SECURITY", "").strip(),
+            smtp_user=env.get("YTEMPIRE_SMTP_USER", ""),
+            smtp_password=env.get("YTEMPIRE_SMTP_PASSWORD", ""),
+            smtp_from=env.get("YTEMPIRE_SMTP_FROM", "").strip(),
+            smtp_ca_file=env.get("YTEMPIRE_SMTP_CA_FILE", "").strip(),
+            report_recipients=env.get("YTEMPIRE_REPORT_RECIPIENTS", ""),
+            reports_dir=(
+                Path(env["YTEMPIRE_REPORT_DIR"]).expanduser().resolve()
+                if env.get("YTEMPIRE_REPORT_DIR")
+                else stack_home() / "reports"
+            ),
         )
 
     @classmethod
@@ -192,7 +217,7 @@ class Settings:
         from ytempire_ops.redact import url_password
 
         urls = (self.redis_url, self.alertmanager_url or "", self.pushgateway_url or "")
-        return [value for value in (self.pg_password, *map(url_password, urls)) if value]
+        return [value for value in (self.pg_password, self.smtp_password, *map(url_password, urls)) if value]
 
     def connection_env(self, dbname: str | None = None) -> dict[str, str]:
         """The connection values as the environment variables dbt's profile and the CLI read."""

@@ -1,10 +1,11 @@
-"""`ytempire-ops demo`: the local stack, a small dataset, the whole dbt build, a summary."""
+"""`ytempire-ops demo`: the local stack, a small dataset, the whole dbt build, a summary, today's daily report."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psycopg2
 from psycopg2 import sql
@@ -27,6 +28,8 @@ class DemoResult:
     relations: list[tuple[str, str, str, int]] = field(default_factory=list)
     refresh: RefreshResult = field(default_factory=RefreshResult)
     overview: dict = field(default_factory=dict)
+    # The daily report of the demo's as_of (reports/), written last
+    report: Path | None = None
 
 
 def relation_counts(conn: psycopg2.extensions.connection) -> list[tuple[str, str, str, int]]:
@@ -91,4 +94,8 @@ def run_demo(progress: Callable[[str], None]) -> DemoResult:
             from ytempire_ops.warm import read_overview
 
             result.overview = read_overview(settings)
+            from ytempire_ops.reports import Kind, make_report
+
+            progress("daily report")
+            result.report = make_report(settings, Kind.daily).path
         return result

@@ -32,6 +32,7 @@ EXIT_USAGE = 2
 EXIT_REDIS_UNAVAILABLE = 3
 EXIT_ALERTMANAGER_UNAVAILABLE = 4
 EXIT_PUSHGATEWAY_UNAVAILABLE = 5
+EXIT_SMTP_UNAVAILABLE = 6
 EXIT_SKIPPED_LOCKED = 75
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
@@ -43,7 +44,8 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
         EXIT_USAGE,
         "bad usage: an unknown option, or an option or setting out of range "
         "(a statement timeout, a port, a dbt target, a `--select` that matches nothing, "
-        "a malformed Alertmanager URL or a routing amtool rejects)",
+        "a malformed Alertmanager URL or a routing amtool rejects, report recipients or SMTP settings "
+        "that are missing or malformed, a report `--as-of` other than the marts')",
     ),
     (
         EXIT_REDIS_UNAVAILABLE,
@@ -58,6 +60,11 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
         EXIT_PUSHGATEWAY_UNAVAILABLE,
         "the refresh's work succeeded but its metrics could not be pushed to the Pushgateway "
         "(the database, Redis and alerts work is kept; the next refresh pushes its own)",
+    ),
+    (
+        EXIT_SMTP_UNAVAILABLE,
+        "the report was written to its file but could not be e-mailed: the SMTP server could not be reached "
+        "or refused TLS, the login or a recipient",
     ),
     (EXIT_SKIPPED_LOCKED, "skipped: another refresh or a build holds the warehouse's lock"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C): the running statements are cancelled"),

@@ -44,12 +44,13 @@ CREATE_LOCK_KEY = 0x59_54_52_55_4E_53
 ARGV_MAX_CHARS = 1000
 
 # Exit codes after which the run's database work is done and kept, but a delivery failed
-# (Redis, Alertmanager, the Pushgateway): status 'warn'.
+# (Redis, Alertmanager, the Pushgateway, the SMTP server of a report): status 'warn'.
 _DEGRADED = frozenset(
     {
         errors.EXIT_REDIS_UNAVAILABLE,
         errors.EXIT_ALERTMANAGER_UNAVAILABLE,
         errors.EXIT_PUSHGATEWAY_UNAVAILABLE,
+        errors.EXIT_SMTP_UNAVAILABLE,
     }
 )
 
@@ -70,7 +71,7 @@ create table if not exists {table} (
 create index if not exists run_history_command_started_at_idx on {table} (command, started_at desc);
 create index if not exists run_history_started_at_idx on {table} (started_at);
 comment on table {table} is
-    'Every recorded run of ytempire-ops (build, refresh, warm, alerts send): written by the CLI, '
+    'Every recorded run of ytempire-ops (build, refresh, warm, alerts send, report): written by the CLI, '
     'kept 90 days. Not a dbt model.';
 """
 
@@ -266,6 +267,24 @@ def ensure_table(cur: Any) -> None:
     if not cur.fetchone()[0]:
         cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(SCHEMA)))
     cur.execute(sql.SQL(DDL).format(table=_table()))
+
+
+def prepare(settings: Settings) -> bool:
+    """Create ops.run_history when missing, before a build: dbt's view analytics.run_history reads it.
+
+    Best effort and silent (False when it could not): the run's own record is written at its end, and
+    reports its own failure there.
+    """
+    try:
+        with (
+            closing(settings.connect(statement_timeout=STATEMENT_TIMEOUT_SECONDS)) as conn,
+            conn,
+            conn.cursor() as cur,
+        ):
+            ensure_table(cur)
+        return True
+    except Exception:  # the run goes on; its record says what went wrong when it is written
+        return False
 
 
 def write(settings: Settings, run: Run) -> None:

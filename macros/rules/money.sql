@@ -31,3 +31,12 @@
         when {{ cost_cents }} >= {{ non_negative_number_var('cost_warning_cents', 250) }} then 'warning'
     end
 {%- endmacro %}
+
+{# RPM tier of an RPM in USD: above 5 'high', above 2 'average', otherwise 'needs_optimization'; NULL when RPM is (no views). #}
+{% macro rpm_tier(rpm) -%}
+    case
+        when {{ rpm }} > 5 then 'high'
+        when {{ rpm }} > 2 then 'average'
+        when {{ rpm }} is not null then 'needs_optimization'
+    end
+{%- endmacro %}

@@ -3,6 +3,16 @@
     {{ return(['ai', 'api', 'compute', 'storage', 'bandwidth']) }}
 {%- endmacro %}
 
+{# The provider subcategories of a cost line item (the raw contract's cost_subcategory values). #}
+{% macro cost_subcategories() -%}
+    {{ return(['openai', 'elevenlabs', 'stability_ai', 'pexels', 'youtube_api', 'cpu', 'gpu', 'storage', 'bandwidth', 'other']) }}
+{%- endmacro %}
+
+{# The cost buckets of a video's cost (macro cost_bucket), cheapest first. #}
+{% macro cost_buckets() -%}
+    {{ return(['under_1', '1_to_2', '2_to_3', 'over_3']) }}
+{%- endmacro %}
+
 
 {#
     What a video's cost line items add up to, as aggregate columns over the

@@ -170,6 +170,7 @@ SLOW_MODULES = (
     "test_late_dimension_changes",
     "test_runs",
     "test_check",
+    "test_reports",
     "test_alerts",
     "test_manifest_cache",
     "test_no_secrets",

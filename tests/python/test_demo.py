@@ -50,6 +50,9 @@ def test_demo_builds_refreshes_and_prints_the_overview_from_redis() -> None:
         assert f"as_of {overview['as_of']}" in first.stdout
         for name, value in overview["data"].items():
             assert name in first.stdout and str(value) in first.stdout, name
+        (report,) = (home / "reports").glob("daily-*.html")
+        assert f"daily report: {report}" in first.stdout
+        assert report.read_text().startswith("<!DOCTYPE html>")
 
         again = run_cli(["demo"], env, timeout=1200)
         assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]

@@ -259,13 +259,13 @@ class Hostage:
 
 
 def analytics_digests(conn: Any) -> dict[str, tuple[int, str]]:
-    """Every table and materialized view of analytics (the run record of tests left out)."""
+    """Every relation of analytics (the records of test runs and of the CLI's runs left out)."""
     with conn.cursor() as cur:
         cur.execute(
             """
             select c.relname from pg_class as c join pg_namespace as n on n.oid = c.relnamespace
             where n.nspname = 'analytics' and c.relkind in ('r', 'p', 'm', 'v')
-              and c.relname <> 'dbt_test_results'
+              and c.relname not in ('dbt_test_results', 'run_history')
             order by 1
             """
         )

@@ -5,10 +5,17 @@
     date, timestamped events (polls, costs, publications) also no later than
     as_of, revenue by revenue_date. Ranks use rank(): rank 1 is the highest,
     ties share a rank and the next rank is skipped (1, 1, 3).
+
+    views_7d_earlier is the same window 7 days (168 hours) earlier: the 7 UTC
+    days ending on as_of's date - 7, polls no later than as_of - 168 h, so a
+    partial as_of day is compared with the same part of its day a week before.
 #}
 
 {% set window_start_date %}({{ as_of_date() }} - 6){% endset %}
 {% set window_start_at %}(cast({{ as_of_date() }} - 6 as timestamp) at time zone 'UTC'){% endset %}
+{% set earlier_as_of %}({{ as_of() }} - interval '168 hours'){% endset %}
+{% set earlier_end_date %}({{ as_of_date() }} - 7){% endset %}
+{% set earlier_hour_start %}date_trunc('hour', {{ earlier_as_of }}, 'UTC'){% endset %}
 
 with
 
@@ -33,6 +40,18 @@ video_days as not materialized (
 performance as (
 
     select * from {{ ref('fact_video_performance') }}
+
+),
+
+channel_days as (
+
+    select * from {{ ref('fact_channel_daily') }}
+
+),
+
+video_hours as (
+
+    select * from {{ ref('fact_video_hourly') }}
 
 ),
 
@@ -153,6 +172,60 @@ channel_polls as (
 
 ),
 
+-- The same window 7 days earlier, views only: its 6 whole days from fact_channel_daily, its last
+-- day's whole hours up to as_of - 168 h from fact_video_hourly, and the polls of the hour as_of -
+-- 168 h falls in, up to that instant (a few rows each, where the video-days and polls of the
+-- window would be ~1 M at scale 1).
+earlier_days as (
+
+    select
+        channel_id,
+        views
+    from channel_days
+    where activity_date between {{ earlier_end_date }} - 6 and {{ earlier_end_date }} - 1
+
+),
+
+earlier_hours as (
+
+    select
+        channel_id,
+        views_gained as views
+    from video_hours
+    where
+        hour_start >= cast({{ earlier_end_date }} as timestamp) at time zone 'UTC'
+        and hour_start < {{ earlier_hour_start }}
+
+),
+
+earlier_polls as (
+
+    select
+        channel_id,
+        views_delta as views
+    from performance
+    where
+        captured_at >= {{ earlier_hour_start }}
+        and captured_at <= {{ earlier_as_of }}
+
+),
+
+channel_views_earlier as (
+
+    select
+        channel_id,
+        sum(views) as views
+    from (
+        select * from earlier_days
+        union all
+        select * from earlier_hours
+        union all
+        select * from earlier_polls
+    ) as earlier_rows
+    group by channel_id
+
+),
+
 channel_engagement as (
 
     select
@@ -221,7 +294,8 @@ joined as (
         coalesce(channel_polls.shares, 0) as shares,
         channel_engagement.avg_engagement_rate,
         coalesce(channel_revenue.revenue_cents, 0) as revenue_cents,
-        coalesce(channel_costs.cost_cents, 0) as cost_cents
+        coalesce(channel_costs.cost_cents, 0) as cost_cents,
+        coalesce(channel_views_earlier.views, 0) as views_7d_earlier
     from channels_at_as_of
     left join channel_polls
         on channels_at_as_of.channel_id = channel_polls.channel_id
@@ -233,6 +307,8 @@ joined as (
         on channels_at_as_of.channel_id = channel_revenue.channel_id
     left join channel_publications
         on channels_at_as_of.channel_id = channel_publications.channel_id
+    left join channel_views_earlier
+        on channels_at_as_of.channel_id = channel_views_earlier.channel_id
 
 ),
 
@@ -265,7 +341,13 @@ final as (
         {{ rpm_usd('revenue_cents', 'views') }} as rpm_usd,
         {{ window_start_date }} as window_start_date,
         {{ as_of_date() }} as window_end_date,
-        {{ as_of() }} as as_of
+        {{ as_of() }} as as_of,
+        {{ rpm_tier(rpm_usd('revenue_cents', 'views')) }} as rpm_tier,
+        cast(views_7d_earlier as bigint) as views_7d_earlier,
+        case
+            when views_7d_earlier = 0 then null
+            else round(cast(views - views_7d_earlier as numeric) / views_7d_earlier * 100, 2)
+        end as views_change_pct
     from joined
 
 )
