@@ -451,9 +451,8 @@ def build(
 
     try:
         with hold_lock(settings, wait, waiting), display:
-            runs.prepare(
-                settings
-            )  # the run history exists before dbt builds its view (analytics.run_history)
+            # the run history exists before dbt builds its view analytics.run_history
+            runs.prepare(settings)
             summary = invoke(["build"], settings, extra, progress=on_progress, as_of=as_of_instant)
     except psycopg2.OperationalError as exc:
         if STATE["debug"]:

@@ -37,7 +37,9 @@ video_days as not materialized (
 
 ),
 
-performance as (
+-- Read twice (as_of's day and the hour a week earlier): not materialized, so each read keeps its
+-- own time bounds (materialized, it would copy every poll of the fact).
+performance as not materialized (
 
     select * from {{ ref('fact_video_performance') }}
 
