@@ -17,11 +17,12 @@
     with it).
 #}
 {% macro repoint_dimension_keys() -%}
+    {#- time: the column the fact is partitioned or indexed by; day: whether it is a UTC date -#}
     {%- set facts = [
-        {'name': 'fact_video_performance', 'event_at': 'loaded.captured_at', 'key': ['video_id', 'captured_at']},
-        {'name': 'fact_costs', 'event_at': 'loaded.incurred_at', 'key': ['cost_id']},
-        {'name': 'fact_revenue', 'event_at': utc_day_end('loaded.revenue_date'), 'key': ['video_id', 'revenue_date']},
-        {'name': 'fact_channel_daily', 'event_at': utc_day_end('loaded.activity_date'), 'key': ['channel_id', 'activity_date']},
+        {'name': 'fact_video_performance', 'event_at': 'loaded.captured_at', 'key': ['video_id', 'captured_at'], 'time': 'captured_at', 'day': false},
+        {'name': 'fact_costs', 'event_at': 'loaded.incurred_at', 'key': ['cost_id'], 'time': 'incurred_at', 'day': false},
+        {'name': 'fact_revenue', 'event_at': utc_day_end('loaded.revenue_date'), 'key': ['video_id', 'revenue_date'], 'time': 'revenue_date', 'day': true},
+        {'name': 'fact_channel_daily', 'event_at': utc_day_end('loaded.activity_date'), 'key': ['channel_id', 'activity_date'], 'time': 'activity_date', 'day': true},
     ] -%}
     {%- if not execute or not is_incremental() or not var('repoint_late_dimension_changes', true) -%}
         select 1
@@ -38,7 +39,18 @@
             {%- if 'channel' in changed or 'user' in changed -%}
             {%- set channels = ref('dim_channel') -%}
             {%- set users = ref('dim_user') -%}
-            {%- for fact in facts -%}
+            {#- the affected channels and the hull of their ranges, as literals: the planner then
+                reads only those channels' rows in the chunks the hull reaches, in the rows it
+                updates as in the rows it joins -#}
+            {%- set hull_query -%}
+                select
+                    string_agg(quote_literal(affected.channel_id), ', ' order by affected.channel_id),
+                    cast(min(affected.affected_from) as text),
+                    cast(max(affected.affected_to) as text)
+                from ({{ affected_channels(channels) }}) as affected
+            {%- endset -%}
+            {%- set hull = run_query(hull_query).rows[0] -%}
+            {%- for fact in facts if hull[0] is not none -%}
                 {%- set relation = model_relation(fact.name) -%}
                 {%- if relation is not none %}
 update {{ relation }} as fact
@@ -64,10 +76,12 @@ from (
         on
             channels.user_id = users.user_id
             and {{ valid_at('users', fact.event_at) }}
+    where loaded.channel_id in ({{ hull[0] }}) and {{ repoint_bounds('loaded', fact, hull) }}
 ) as repointed
 where
     {% for column in fact.key %}fact.{{ column }} = repointed.{{ column }} and {% endfor %}
-    (fact.channel_key, fact.user_key) is distinct from (repointed.channel_key, repointed.user_key);
+    fact.channel_id in ({{ hull[0] }}) and {{ repoint_bounds('fact', fact, hull) }}
+    and (fact.channel_key, fact.user_key) is distinct from (repointed.channel_key, repointed.user_key);
                 {%- endif -%}
             {%- endfor %}
             {%- endif -%}
@@ -128,4 +142,17 @@ where fact.video_id = affected.video_id and fact.video_key is distinct from affe
     {%- set node = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
         | selectattr('name', 'equalto', name) | first -%}
     {{- return(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)) -}}
+{%- endmacro %}
+
+
+{#- Literal bounds on a fact's time column that hold every event of the hull [hull[1], hull[2]):
+    an event at t >= from is on or after from's UTC date; one before `to` on or before its date. -#}
+{% macro repoint_bounds(alias, fact, hull) -%}
+    {%- if fact.day -%}
+        {{ alias }}.{{ fact.time }} >= cast(cast({{ "'" ~ hull[1] ~ "'" }} as timestamptz) at time zone 'UTC' as date)
+        and {{ alias }}.{{ fact.time }} <= cast(cast({{ "'" ~ hull[2] ~ "'" }} as timestamptz) at time zone 'UTC' as date)
+    {%- else -%}
+        {{ alias }}.{{ fact.time }} >= cast({{ "'" ~ hull[1] ~ "'" }} as timestamptz)
+        and {{ alias }}.{{ fact.time }} < cast({{ "'" ~ hull[2] ~ "'" }} as timestamptz)
+    {%- endif -%}
 {%- endmacro %}
