@@ -228,18 +228,33 @@ NO_TESTS = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_
 
 
 def run_dbt(
-    args: list[str], env: dict[str, str], timeout: float = 900, as_of: str | None = None
+    args: list[str],
+    env: dict[str, str],
+    timeout: float = 900,
+    as_of: str | None = None,
+    write_json: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """`dbt ARGS` in a separate process; `as_of` through YTEMPIRE_AS_OF, as the CLI passes it.
 
     The as_of() macro reads the variable when the SQL runs: unlike `--vars "{as_of: ...}"`, a new
     instant keeps dbt's partial parse, so a test that moves as_of does not pay for a whole parse.
+    Like the CLI, dbt writes no manifest.json or run_results.json (a second of serialising per call)
+    unless `write_json` (or `docs`, which is about them).
     """
     dbt = Path(sys.executable).with_name("dbt")
     if as_of is not None:
         env = {**env, "YTEMPIRE_AS_OF": as_of}
+    quiet = [] if write_json or "docs" in args else ["--no-write-json"]
     return subprocess.run(
-        [str(dbt), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", env["DBT_PROFILES_DIR"]],
+        [
+            str(dbt),
+            *args,
+            *quiet,
+            "--project-dir",
+            str(PROJECT_DIR),
+            "--profiles-dir",
+            env["DBT_PROFILES_DIR"],
+        ],
         env=env,
         cwd=str(PROJECT_DIR),
         capture_output=True,
