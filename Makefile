@@ -10,7 +10,7 @@ BENCH_DAYS  ?= 90
 BENCH_RUNS  ?= 3
 BENCH_ARGS  ?=
 # make test runs the test modules in this many processes (pytest-xdist), each with its own stack
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 
 .PHONY: help install timescaledb alerting demo test test-fast test-shuffled lint pytest clean down bench
 

@@ -61,7 +61,7 @@ def digests(conn: Any) -> dict[str, tuple[int, str]]:
 
 def rebuilt(test_stack: StackHandle, env: dict[str, str], dbname: str) -> dict[str, tuple[int, str]]:
     """The digests of a --full-refresh build of the same raw data at the same as_of (snapshots kept)."""
-    rebuild_from_raw(env, AS_OF, "build")
+    rebuild_from_raw(env, AS_OF)
     conn = test_stack.connect(dbname)
     try:
         return digests(conn)
