@@ -297,9 +297,7 @@ def _write_pg_conf(pgdir: Path, port: int, preload: bool, ephemeral: bool) -> No
     if preload:
         lines += ["shared_preload_libraries = 'timescaledb'", "timescaledb.telemetry_level = off"]
     if ephemeral:
-        # A throwaway cluster (the tests'): nothing to keep across a crash, and no autovacuum
-        # visiting the dozens of short-lived copies (loads analyse what they write themselves).
-        lines += ["fsync = off", "synchronous_commit = off", "full_page_writes = off", "autovacuum = off"]
+        lines += ["fsync = off", "synchronous_commit = off", "full_page_writes = off"]
     conf = pgdir / "data" / "ytempire.conf"
     conf.write_text("\n".join(lines) + "\n")
     main_conf = pgdir / "data" / "postgresql.conf"
