@@ -244,12 +244,12 @@ def run_dbt(
     dbt = Path(sys.executable).with_name("dbt")
     if as_of is not None:
         env = {**env, "YTEMPIRE_AS_OF": as_of}
-    quiet = [] if write_json or "docs" in args else ["--no-write-json"]
+    no_json = [] if write_json or "docs" in args else ["--no-write-json"]
     return subprocess.run(
         [
             str(dbt),
             *args,
-            *quiet,
+            *no_json,
             "--project-dir",
             str(PROJECT_DIR),
             "--profiles-dir",
