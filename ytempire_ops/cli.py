@@ -646,10 +646,23 @@ def dashboards_export(
 
 @app.command()
 @handled
-def check(as_json: JsonOption = False) -> None:
+def check(
+    full_history: Annotated[
+        bool,
+        typer.Option(
+            "--full-history",
+            help="First run every data test over the whole history (`dbt test --vars '{full_history: true}'`; "
+            "a daily build tests the large time-series relations over the last days only), then the checklist.",
+        ),
+    ] = False,
+    as_of: AsOfOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """The morning checklist: freshness, latest dbt test results, open alerts, alerts opened in 24 h, quarantine, overnight runs, yesterday's costs, API quota today, database size and connections, a morning summary; non-zero on errors."""
     from ytempire_ops.check import ERROR, run_check
 
+    if full_history:
+        _test_full_history(_parse_as_of(as_of), as_json)
     report = run_check()
     if as_json:
         print(json.dumps(report.as_dict(), indent=2, default=str))
@@ -662,6 +675,30 @@ def check(as_json: JsonOption = False) -> None:
             table.add_row(item.section, item.name, f"[{level.colour}]{level.word}[/]", item.detail)
         out.print(table)
     if report.level is ERROR:
+        raise typer.Exit(errors.EXIT_FAILED)
+
+
+def _test_full_history(as_of_instant: datetime | None, as_json: bool) -> None:
+    """`dbt test` over the whole history, with progress; its results land in analytics.dbt_test_results for the checklist."""
+    from ytempire_ops.dbt_ops import QUIET, invoke
+
+    settings = Settings.load()
+    check_target(settings)
+    on_progress, display = _progress_printer(as_json)
+    with display:
+        summary = invoke(
+            ["test"],
+            settings,
+            [*QUIET, "--vars", "{full_history: true}"],
+            progress=on_progress,
+            as_of=as_of_instant,
+        )
+    if summary.error:
+        err.print(
+            f"error: dbt test --full-history: {redact(summary.error, _known_secrets())}",
+            markup=False,
+            highlight=False,
+        )
         raise typer.Exit(errors.EXIT_FAILED)
 
 

@@ -9,7 +9,11 @@
     with a __dbt_tmp suffix), renamed onto the model afterwards; a hypertable
     keeps its chunks through the rename. The post-hook then finds a hypertable
     and emits only what still differs (compression, policies, warnings).
-    Everything else (temporary tables, models without the config, contracts)
+    A model whose columns declare NOT NULL constraints without an enforced
+    contract (macros/utils/not_null_constraints.sql) takes the same path,
+    hypertable or not: its constraints are set on the empty table, so that
+    the rows are checked as they are inserted, not scanned again after.
+    Everything else (temporary tables, models without either, contracts)
     goes to dbt's own macro.
 
     An incremental model's full load (first build or --full-refresh) ends with
@@ -25,9 +29,12 @@
     {%- endif -%}
     {%- set analyze = not temporary and execute and model is defined
         and model.resource_type == 'model' and config.get('materialized') == 'incremental' -%}
-    {%- if cfg is none
-        or config.get('contract').enforced
-        or not timescaledb_environment().installed -%}
+    {%- set not_null = not_null_columns() if not temporary else [] -%}
+    {%- if cfg is not none and not timescaledb_environment().installed -%}
+        {%- set cfg = none -%}
+    {%- endif -%}
+    {%- if (cfg is none and not not_null)
+        or config.get('contract').enforced -%}
         {%- set create_table_as = default__get_create_table_as_sql(temporary, relation, sql) -%}
         {%- if analyze %}
         {{ create_table_as.strip().rstrip(';') }};
@@ -36,21 +43,28 @@
         {{ create_table_as }}
         {%- endif -%}
     {%- else -%}
+        {%- if cfg is not none -%}
         {%- do log(
             "timescaledb: select create_hypertable('" ~ this.schema ~ "." ~ this.identifier
             ~ "', by_range('" ~ cfg.time_column ~ "', interval '" ~ cfg.chunk_interval
             ~ "')) on the empty table, then load it",
             info=true,
         ) -%}
+        {%- endif -%}
         {%- set sql_header = config.get('sql_header', none) -%}
         {{ sql_header if sql_header is not none }}
         create table {{ relation }} as (
             {{ sql }}
         ) with no data;
+        {%- if not_null %}
+        {{ set_not_null_sql(relation, not_null) }};
+        {%- endif %}
+        {%- if cfg is not none %}
         select create_hypertable(
             '{{ relation.schema }}.{{ relation.identifier }}',
             by_range('{{ cfg.time_column }}', interval '{{ cfg.chunk_interval }}')
         );
+        {%- endif %}
         insert into {{ relation }} (
             {{ sql }}
         );

@@ -8,10 +8,15 @@
     poll of any of the channel's videos captured in the hour. A warning: a
     late poll fills the gap on a later refresh; a gap that stays means the
     poller skipped the channel.
+    The polls are read once, bounded to the checked hours (so only their
+    chunks), and matched to the expected channel-hours by the UTC hour.
 #}
 {{ config(severity='warn') }}
 
 {% set last_hour_end %}date_trunc('hour', {{ as_of() }}, 'UTC'){% endset %}
+{% set first_hour_start %}
+{{ last_hour_end }} - interval '{{ non_negative_number_var('dq_hourly_data_hours', 24) }} hours'
+{% endset %}
 
 with
 
@@ -30,6 +35,9 @@ videos as (
 performance as (
 
     select * from {{ ref('fact_video_performance') }}
+    where
+        captured_at >= {{ first_hour_start }}
+        and captured_at < {{ last_hour_end }}
 
 ),
 
@@ -39,7 +47,7 @@ hours as (
         hour_start,
         hour_start + interval '1 hour' as hour_end
     from generate_series(
-        {{ last_hour_end }} - interval '{{ non_negative_number_var('dq_hourly_data_hours', 24) }} hours',
+        {{ first_hour_start }},
         {{ last_hour_end }} - interval '1 hour',
         interval '1 hour'
     ) as series (hour_start)
@@ -74,20 +82,27 @@ expected as (
 
 ),
 
+-- the UTC hours with a poll, per channel: read once (the hours' chunks only), then joined on equality
+polled as (
+
+    select distinct
+        channel_id,
+        date_trunc('hour', captured_at, 'UTC') as hour_start
+    from performance
+
+),
+
 missing as (
 
     select
         expected.channel_id,
         expected.hour_start
     from expected
-    where not exists (
-        select 1
-        from performance
-        where
-            performance.channel_id = expected.channel_id
-            and performance.captured_at >= expected.hour_start
-            and performance.captured_at < expected.hour_end
-    )
+    left join polled
+        on
+            expected.channel_id = polled.channel_id
+            and expected.hour_start = polled.hour_start
+    where polled.channel_id is null
 
 )
 
