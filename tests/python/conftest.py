@@ -288,7 +288,8 @@ def warehouse(test_stack: StackHandle) -> Warehouse:
     env = test_stack.db_env(dbname)
     generated = run_cli(["generate", "--scale", "0.1", "--days", "3", "--seed", "7", "--as-of", AS_OF], env)
     assert generated.returncode == 0, generated.stderr
-    built = run_dbt(["build"], env, as_of=AS_OF)
+    # Without its data tests: each worker builds this warehouse, and test_warehouse runs the tests on it once.
+    built = run_dbt(["build", *NO_TESTS], env, as_of=AS_OF)
     return Warehouse(dbname=dbname, env=env, build=built)
 
 
