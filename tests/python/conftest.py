@@ -353,6 +353,16 @@ def interrupt_while_blocked(
     return Interrupted(proc.returncode, stdout, stderr, still_waiting)
 
 
+def execute_all(conn: psycopg2.extensions.connection, statements: list[str] | tuple[str, ...]) -> None:
+    """Run each statement on `conn` in turn, then close it (whether or not one failed)."""
+    try:
+        with conn.cursor() as cur:
+            for statement in statements:
+                cur.execute(statement)
+    finally:
+        conn.close()
+
+
 def table_digest(cur: psycopg2.extensions.cursor, schema: str, name: str) -> tuple[int, str]:
     """(row count, md5 of every row's text in a stable order) of a relation."""
     cur.execute(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import psycopg2
 import psycopg2.errors
 import pytest
-from conftest import AS_OF, StackHandle, Warehouse, clone_database, run_cli, run_dbt
+from conftest import AS_OF, StackHandle, Warehouse, clone_database, execute_all, run_cli, run_dbt
 from psycopg2 import sql
 
 # The poll-grain relations: their grain (a unique index) and the load-time column their tests window on.
@@ -42,13 +42,7 @@ class Copy:
     test_stack: StackHandle
 
     def execute(self, *statements: str) -> None:
-        conn = self.test_stack.connect(self.dbname)
-        try:
-            with conn.cursor() as cur:
-                for statement in statements:
-                    cur.execute(statement)
-        finally:
-            conn.close()
+        execute_all(self.test_stack.connect(self.dbname), statements)
 
     def rows(self, query: str | sql.Composable, *args: object) -> list[tuple]:
         conn = self.test_stack.connect(self.dbname)

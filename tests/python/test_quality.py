@@ -27,7 +27,7 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from conftest import AS_OF, PROJECT_DIR, StackHandle, new_database, run_cli, run_dbt
+from conftest import AS_OF, PROJECT_DIR, StackHandle, execute_all, new_database, run_cli, run_dbt
 from psycopg2 import sql
 
 from ytempire_ops.check import CheckReport, check_quarantine
@@ -521,13 +521,7 @@ def _dbt_test(built: Built, test: str) -> subprocess.CompletedProcess[str]:
 
 
 def _execute(built: Built, test_stack: StackHandle, statements: list[str]) -> None:
-    conn = built.connect(test_stack)
-    try:
-        with conn.cursor() as cur:
-            for statement in statements:
-                cur.execute(statement)
-    finally:
-        conn.close()
+    execute_all(built.connect(test_stack), statements)
 
 
 @pytest.mark.parametrize(
