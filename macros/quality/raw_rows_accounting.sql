@@ -15,7 +15,6 @@
 #}
 {% macro raw_rows_accounting(window_from=none) %}
 
-
 {% set tables = [
     {'name': 'users', 'base': 'base_platform__users', 'staging': 'stg_platform__users',
      'quarantine': 'stg_platform__users_quarantined', 'key': ['user_id']},
@@ -40,25 +39,27 @@
 with
 
 {% for table in tables %}
+{% set windowed = window_from is not none and table.loaded_at %}
 classified_{{ table.name }} as (
 
     select * from {{ ref(table.base) }}
-    {% if window_from is not none and table.loaded_at %}where {{ table.loaded_at }} >= {{ window_from }}{% endif %}
+    {% if windowed %}where {{ table.loaded_at }} >= {{ window_from }}{% endif %}
 
 ),
 
 used_{{ table.name }} as (
 
     select * from {{ ref(table.staging) }}
-    {% if window_from is not none and table.loaded_at %}where {{ table.loaded_at }} >= {{ window_from }}{% endif %}
+    {% if windowed %}where {{ table.loaded_at }} >= {{ window_from }}{% endif %}
 
 ),
 
 {% if table.quarantine %}
 quarantined_{{ table.name }} as (
 
+    -- a quarantine relation calls the load time ingested_at, whatever the raw column's name
     select * from {{ ref(table.quarantine) }}
-    {% if window_from is not none and table.loaded_at %}where ingested_at >= {{ window_from }}{% endif %}
+    {% if windowed %}where ingested_at >= {{ window_from }}{% endif %}
 
 ),
 

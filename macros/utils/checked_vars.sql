@@ -35,6 +35,19 @@
     {{ return(text) }}
 {%- endmacro %}
 
+{# A boolean: true or false (YAML's, or the words in any case). #}
+{% macro bool_var(name, default=false) -%}
+    {%- set value = var(name, default) -%}
+    {%- if value is boolean -%}
+        {{ return(value) }}
+    {%- endif -%}
+    {%- set text = value | string | trim | lower -%}
+    {%- if text not in ('true', 'false') -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be true or false, not '" ~ value ~ "'") }}
+    {%- endif -%}
+    {{ return(text == 'true') }}
+{%- endmacro %}
+
 {# A date written YYYY-MM-DD. #}
 {% macro date_var(name, default=none) -%}
     {%- set text = var(name, default) | string | trim -%}
@@ -67,10 +80,11 @@
         ('dq_video_cost_warn_cents', 300), ('dq_avg_video_cost_error_cents', 300),
         ('dq_revenue_reconciliation_days', 7), ('dq_revenue_reconciliation_warn_pct', 2),
         ('dq_revenue_reconciliation_error_pct', 5), ('dq_revenue_reconciliation_min_cents', 1),
-        ('dq_hourly_data_hours', 24), ('dq_hourly_polling_days', 7),
+        ('dq_hourly_data_hours', 24), ('dq_hourly_polling_days', 7), ('test_window_days', 3),
     ] + dq_ceilings().items() | list -%}
         {%- do non_negative_number_var(name, default) -%}
     {%- endfor -%}
     {%- do interval_var('performance_chunk_interval', '1 day') -%}
     {%- do date_var('dq_platform_epoch', '2020-01-01') -%}
+    {%- do bool_var('full_history', false) -%}
 {%- endmacro %}

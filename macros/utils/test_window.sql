@@ -22,15 +22,7 @@
 
 {# true when this run checks the whole history (the var full_history). #}
 {% macro full_history_tests() -%}
-    {%- set value = var('full_history', false) -%}
-    {%- if value is string -%}
-        {%- set text = value | trim | lower -%}
-        {%- if text not in ('true', 'false', '') -%}
-            {{ exceptions.raise_compiler_error("var full_history must be true or false, not '" ~ value ~ "'") }}
-        {%- endif -%}
-        {{ return(text == 'true') }}
-    {%- endif -%}
-    {{ return(value is true) }}
+    {{ return(bool_var('full_history', false)) }}
 {%- endmacro %}
 
 {# The first instant of the test window, as a timestamptz expression; '-infinity' in a full-history run. #}
