@@ -661,8 +661,13 @@ def check(
     """The morning checklist: freshness, latest dbt test results, open alerts, alerts opened in 24 h, quarantine, overnight runs, yesterday's costs, API quota today, database size and connections, a morning summary; non-zero on errors."""
     from ytempire_ops.check import ERROR, run_check
 
+    as_of_instant = _parse_as_of(as_of)
+    if as_of_instant is not None and not full_history:
+        raise errors.BadValue(
+            "--as-of sets the instant of --full-history's tests; the checklist itself reads now."
+        )
     if full_history:
-        _test_full_history(_parse_as_of(as_of), as_json)
+        _test_full_history(as_of_instant, as_json)
     report = run_check()
     if as_json:
         print(json.dumps(report.as_dict(), indent=2, default=str))
@@ -684,6 +689,8 @@ def _test_full_history(as_of_instant: datetime | None, as_json: bool) -> None:
 
     settings = Settings.load()
     check_target(settings)
+    # PostgreSQL unreachable: the one sentence every command gives (dbt would say only "Database Error")
+    settings.connect().close()
     on_progress, display = _progress_printer(as_json)
     with display:
         summary = invoke(

@@ -249,3 +249,13 @@ def test_quarantine_rows_of_a_window_are_read_through_the_raw_index(copy: Copy) 
         conn.close()
     # the window's predicate reaches raw.video_metrics (below the occurrence numbering), not a filter above it
     assert "Index Cond: (ingested_at >=" in plan, plan
+
+
+def test_check_full_history_says_what_is_wrong_in_one_sentence(copy: Copy) -> None:
+    alone = run_cli(["check", "--as-of", AS_OF], copy.env)
+    assert alone.returncode == 2, alone.stdout + alone.stderr
+    assert "--as-of sets the instant of --full-history's tests" in alone.stderr
+    unreachable = run_cli(["check", "--full-history"], {**copy.env, "YTEMPIRE_PG_PORT": "1"})
+    assert unreachable.returncode == 1, unreachable.stdout + unreachable.stderr
+    assert "cannot reach PostgreSQL at 127.0.0.1:1" in unreachable.stderr
+    assert "Traceback" not in unreachable.stderr
