@@ -137,7 +137,7 @@ def test_refresh_happy_path_prints_each_step_timed(test_stack: StackHandle, ops_
     retention = report["steps"][3]
     assert retention["data"]["dbt"] is False
     assert "analytics.fact_video_performance: no chunk older than 90 days" in retention["detail"]
-    assert "fact_video_performance" in dbt["nodes"] and "stg_youtube__video_metrics" in dbt["nodes"]
+    assert "fact_video_performance" in dbt["nodes"] and "int_video_metrics_deltaed" in dbt["nodes"]
     # Views and the static dim_date are left to `build`.
     assert "stg_platform__users" not in dbt["nodes"] and "dim_date" not in dbt["nodes"]
     conn = test_stack.connect(dbname)

@@ -23,7 +23,6 @@ from psycopg2 import sql
 
 # The poll-grain relations: their grain (a unique index) and the load-time column their tests window on.
 RELATIONS = {
-    ("staging", "stg_youtube__video_metrics"): (("video_id", "captured_at"), "ingested_at"),
     ("intermediate", "int_video_metrics_deltaed"): (("video_id", "captured_at"), "changed_at"),
     ("analytics", "fact_video_performance"): (("video_id", "captured_at"), "changed_at"),
     ("analytics", "fact_video_hourly"): (("video_id", "hour_start"), "performance_changed_at"),

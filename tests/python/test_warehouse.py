@@ -103,9 +103,9 @@ def test_rerun_without_new_raw_rows_rewrites_no_row(test_stack: StackHandle, inc
     conn = test_stack.connect(dbname)
     with conn.cursor() as cur:
         cur.execute(
-            "select count(*) from staging.stg_youtube__video_metrics"
+            "select count(*) from intermediate.int_video_metrics_deltaed"
             " where ingested_at >= (select max(ingested_at) - interval '10 minutes'"
-            " from staging.stg_youtube__video_metrics)"
+            " from intermediate.int_video_metrics_deltaed)"
         )
         assert cur.fetchone()[0] > 0, "no poll in the lookback window: the test would prove nothing"
         cur.execute("select txid_current()")
@@ -130,7 +130,7 @@ def test_rerun_without_new_raw_rows_rewrites_no_row(test_stack: StackHandle, inc
             )
             rewritten[name] = cur.fetchone()[0]
     conn.close()
-    assert {"stg_youtube__video_metrics", "int_video_metrics_deltaed", "fact_video_performance"} <= set(
+    assert {"stg_platform__video_costs", "int_video_metrics_deltaed", "fact_video_performance"} <= set(
         rewritten
     )
     assert rewritten == dict.fromkeys(rewritten, 0)
@@ -375,7 +375,7 @@ def test_full_loads_of_incremental_models_are_analyzed(test_stack: StackHandle, 
             join pg_namespace as n on n.oid = c.relnamespace
             left join pg_stat_user_tables as s on s.relid = c.oid
             where (n.nspname, c.relname) in (
-                ('staging', 'stg_youtube__video_metrics'),
+                ('staging', 'stg_platform__video_costs'),
                 ('intermediate', 'int_video_metrics_deltaed'),
                 ('analytics', 'fact_video_daily'),
                 ('analytics', 'fact_channel_daily')

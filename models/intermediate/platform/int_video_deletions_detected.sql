@@ -34,14 +34,8 @@ videos as (
 
 ),
 
+-- every usable poll, indexed by (video_id, captured_at) and by changed_at
 polls as not materialized (
-
-    select * from {{ ref('stg_youtube__video_metrics') }}
-
-),
-
--- the same polls, indexed by (video_id, captured_at)
-deltaed_polls as not materialized (
 
     select * from {{ ref('int_video_metrics_deltaed') }}
 
@@ -83,9 +77,12 @@ changed as (
 
 {% endif %}
 
+-- the polls' ingestion high-water mark: each poll's changed_at is its own
+-- or its previous poll's ingested_at, the later of the two, so the largest
+-- changed_at is the largest ingested_at (and changed_at is indexed)
 high_water as (
 
-    select coalesce(max(ingested_at), cast('-infinity' as timestamptz)) as changed_at
+    select coalesce(max(changed_at), cast('-infinity' as timestamptz)) as changed_at
     from polls
 
 ),
@@ -103,10 +100,10 @@ final as (
     cross join high_water
     cross join lateral (
         select
-            min(deltaed_polls.captured_at) as first_captured_at,
-            max(deltaed_polls.captured_at) as last_captured_at
-        from deltaed_polls
-        where deltaed_polls.video_id = changed.video_id
+            min(polls.captured_at) as first_captured_at,
+            max(polls.captured_at) as last_captured_at
+        from polls
+        where polls.video_id = changed.video_id
     ) as poll_range
 
 )

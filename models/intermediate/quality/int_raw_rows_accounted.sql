@@ -1,5 +1,6 @@
 {#
-    Where every raw row went, per raw table: used (in the staging model),
+    Where every raw row went, per raw table: used (in the staging model;
+    for video_metrics, int_video_metrics_deltaed),
     superseded (a later delivery of the same key replaced it: a duplicate
     poll or cost_id, a revenue restatement) or quarantined (unusable; listed
     by stg_<source>__<table>_quarantined with its reason). The invariant, tested by
@@ -23,6 +24,11 @@
     Reads the base models, not the sources: the rows they classify are the
     raw rows, and the rule that split them is written once, there. A view:
     it costs nothing on the 5-minute refresh; reading it scans the raw tables.
+
+    Its post-hook drops the polls' staging table of earlier versions, which
+    this view read until now (macro drop_retired_relations).
 #}
+
+{{ config(post_hook="{{ drop_retired_relations() }}") }}
 
 {{ raw_rows_accounting() }}

@@ -1,17 +1,34 @@
 {#
-    Per-poll deltas from cumulative counters. Incremental: a batch is every poll
-    ingested since the watermark; for each video in it, all its polls from the
-    earliest new captured_at on are recomputed (a late poll changes the delta of
-    the poll after it), with the poll just before as the starting point.
-    `changed_at` is the ingestion instant that last changed a row's values (the
-    later of its own and its previous poll's ingested_at): the downstream fact
-    loads by it, so a poll whose delta a late poll changed is reloaded too, and
-    a re-run without new rows leaves every value as it was.
+    Every usable poll, once: duplicate deliveries removed (the latest
+    ingested_at wins) and per-poll deltas computed from the cumulative
+    counters. The polls are stored here and in fact_video_performance only;
+    there is no separate staging table of them (docs/decisions.md, "The
+    polls are stored twice, not four times").
 
-    In an incremental run only the new polls are read from staging (by
+    Rows that cannot be used (base_youtube__video_metrics classifies them:
+    null key, unknown video, captured in the future, negative counter) are
+    left out before deduplicating, so a bad re-delivery never replaces a good
+    poll; stg_youtube__video_metrics_quarantined lists them. The base model is
+    a view PostgreSQL inlines here, so the ingested_at predicate reaches
+    raw.video_metrics' index. Its future_capture rule compares with as_of:
+    the pre-hook gives it this run's as_of (macro as_of_in_view), since a
+    refresh does not recreate the view.
+
+    Incremental: a batch is every usable poll ingested since the watermark,
+    deduplicated; for each video in it, all its polls from the earliest new
+    captured_at on are recomputed (a late poll changes the delta of the poll
+    after it), with the poll just before as the starting point. A batch's
+    poll replaces the loaded poll of the same key: it is the later delivery.
+    `changed_at` is the ingestion instant that last changed a row's values
+    (the later of its own and its previous poll's ingested_at): the
+    downstream fact loads by it, so a poll whose delta a late poll changed
+    is reloaded too, and a re-run without new rows leaves every value as it
+    was.
+
+    In an incremental run only the new polls are read from raw (by
     ingested_at); the polls already loaded, and each video's poll before its
     earliest new one, are read from this model's own rows, which hold every
-    staged poll's values.
+    usable poll's values.
 
     With TimescaleDB the model is a hypertable by captured_at, in chunks of
     `performance_chunk_interval` like fact_video_performance (no compression,
@@ -33,6 +50,7 @@
         unique_key=['video_id', 'captured_at'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        pre_hook="{{ set_view_as_of() }}",
         meta={
             'timescaledb': {
                 'time_column': 'captured_at',
@@ -48,36 +66,78 @@
 
 {% set counters = ['views', 'likes', 'dislikes', 'comments', 'shares', 'watch_time_minutes',
                    'impressions', 'subscribers_gained', 'subscribers_lost', 'estimated_revenue_cents'] %}
-{#- the columns of a staged poll, in staging's order -#}
+{#- the columns of a poll, in the order of the CTE polls -#}
 {% set poll_columns = ['video_id', 'captured_at', 'views', 'likes', 'dislikes', 'comments', 'shares',
                        'watch_time_minutes', 'average_view_duration_seconds', 'impressions',
                        'click_through_rate', 'subscribers_gained', 'subscribers_lost',
                        'estimated_revenue_cents', 'ingested_at'] %}
 
+{% if is_incremental() %}
+{#- Videos are polled at least daily: a video's previous poll is nearly always within recent_days of its new one. -#}
+{% set recent_days = 2 %}
+{% set watermark = incremental_watermark('changed_at') %}
+{% set batch_where = 'ingested_at >= ' ~ watermark ~ ' and quarantine_reason is null' %}
+{% set batch_from = smallest_timestamp('captured_at', ref('base_youtube__video_metrics'), batch_where) %}
+{% set recent_from = smallest_timestamp(
+    "captured_at - interval '" ~ recent_days ~ " days'", ref('base_youtube__video_metrics'), batch_where
+) %}
+{% endif %}
+
 with
 
-polls as not materialized (
+classified as (
 
-    select * from {{ ref('stg_youtube__video_metrics') }}
+    select * from {{ ref('base_youtube__video_metrics') }}
+    {% if is_incremental() %}
+    where ingested_at >= {{ watermark }}
+    {% endif %}
+
+),
+
+usable as (
+
+    select * from classified
+    where quarantine_reason is null
+
+),
+
+-- A re-poll of the same (video_id, captured_at) is a duplicate delivery:
+-- the row with the latest ingested_at wins.
+deduplicated as (
+
+    select distinct on (video_id, captured_at) *
+    from usable
+    order by video_id asc, captured_at asc, ingested_at desc
+
+),
+
+polls as (
+
+    select
+        cast(video_id as varchar(50)) as video_id,
+        captured_at,
+        views,
+        likes,
+        dislikes,
+        comments,
+        shares,
+        watch_time_minutes,
+        average_view_duration_seconds,
+        impressions,
+        click_through_rate,
+        subscribers_gained,
+        subscribers_lost,
+        estimated_revenue_cents,
+        ingested_at
+    from deduplicated
 
 ),
 
 {% if is_incremental() %}
 
-{#- Videos are polled at least daily: a video's previous poll is nearly always within recent_days of its new one. -#}
-{% set recent_days = 2 %}
-{% set watermark = incremental_watermark('changed_at') %}
-{% set batch_where = 'ingested_at >= ' ~ watermark %}
-{% set batch_from = smallest_timestamp('captured_at', ref('stg_youtube__video_metrics'), batch_where) %}
-{% set recent_from = smallest_timestamp(
-    "captured_at - interval '" ~ recent_days ~ " days'", ref('stg_youtube__video_metrics'), batch_where
-) %}
-
 batch as (
 
-    select *
-    from polls
-    where ingested_at >= {{ watermark }}
+    select * from polls
 
 ),
 

@@ -5,7 +5,8 @@
     which stays correct on a TimescaleDB hypertable). Polls of soft-deleted
     videos are left out: a pre-hook deletes the rows of videos deleted since
     the watermark, and all polls of a restored video are loaded again
-    (int_video_deletions_detected).
+    (int_video_deletions_detected). Its (channel_id, captured_at) index of
+    earlier versions, which nothing read, is dropped by a pre-hook.
 #}
 {{
     config(
@@ -13,7 +14,10 @@
         unique_key=['video_id', 'captured_at'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
-        pre_hook="{{ delete_rows_of_deleted_videos('changed_at') }}",
+        pre_hook=[
+            "{{ delete_rows_of_deleted_videos('changed_at') }}",
+            "{{ drop_index_on(this, ['channel_id', 'captured_at']) }}",
+        ],
         meta={
             'timescaledb': {
                 'time_column': 'captured_at',
@@ -25,7 +29,6 @@
         indexes=[
             {'columns': ['video_id', 'captured_at'], 'unique': true},
             {'columns': ['changed_at']},
-            {'columns': ['channel_id', 'captured_at']},
         ],
     )
 }}

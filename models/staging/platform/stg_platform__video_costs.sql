@@ -4,7 +4,7 @@
     amount or timestamp, an unknown video, an unknown cost_category) are left
     out before deduplicating and listed by stg_platform__video_costs_quarantined.
 
-    An incremental table, not a view (like stg_youtube__video_metrics): a
+    An incremental table, not a view (like int_video_metrics_deltaed): a
     view would re-sort every cost line item on each refresh. A batch is every
     delivery from the watermark on (ingested_at, indexed); a later delivery of
     a cost_id in the batch is in the batch too, so the batch's latest delivery

@@ -4,7 +4,7 @@
     key or reported_at, an unknown video) are left out before picking the
     latest report and listed by stg_youtube__video_revenue_quarantined.
 
-    An incremental table, not a view (like stg_youtube__video_metrics): the
+    An incremental table, not a view (like int_video_metrics_deltaed): the
     latest report per key would otherwise be re-sorted over every report on
     each refresh. A batch is every report from the watermark on (reported_at,
     indexed); a later report of a key in the batch is in the batch too, so

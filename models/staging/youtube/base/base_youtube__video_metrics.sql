@@ -2,12 +2,12 @@
     Every raw video_metrics row, classified: quarantine_reason is null when
     the row can be used, else the first rule it breaks (macro
     video_metrics_quarantine_reason: null key, unknown video, captured in the
-    future, negative counter). stg_youtube__video_metrics keeps the usable
+    future, negative counter). int_video_metrics_deltaed keeps the usable
     rows (and deduplicates them), stg_youtube__video_metrics_quarantined the
     others, and int_raw_rows_accounted counts both against it.
 
     A view, not ephemeral or a table: PostgreSQL inlines it into the query
-    that reads it, so the incremental staging model's ingested_at predicate
+    that reads it, so the incremental deltaed model's ingested_at predicate
     reaches raw.video_metrics' index and a refresh reads only the new polls
     (the video lookup is by primary key), as when staging read the source
     itself; a table would copy every poll on each refresh.
