@@ -60,7 +60,13 @@ class CheckReport(Report):
 
 
 def check_freshness(settings: Settings, report: CheckReport) -> None:
-    summary = invoke(["source", "freshness"], settings, list(QUIET))
+    from ytempire_ops.dbt_ops import load_manifest
+
+    try:  # the parse refresh keeps (manifest_cache); without it dbt parses, and says why it cannot
+        manifest = load_manifest(settings, list(QUIET)).manifest
+    except errors.UserError:
+        manifest = None
+    summary = invoke(["source", "freshness"], settings, list(QUIET), manifest=manifest)
     summary.nodes = [node for node in summary.nodes if node.resource_type == "source"]
     if not summary.nodes:
         report.item("freshness", "dbt source freshness", ERROR, summary.error or "no result")
