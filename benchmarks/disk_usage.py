@@ -133,8 +133,12 @@ def connect() -> Any:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--schemas", default=DEFAULT_SCHEMAS, help="Comma-separated schemas to measure.")
-    parser.add_argument("--index-scans", action="store_true", help="Add each index's scans since the last reset.")
-    parser.add_argument("--top-indexes", type=int, default=40, help="How many indexes to list, largest first.")
+    parser.add_argument(
+        "--index-scans", action="store_true", help="Add each index's scans since the last reset."
+    )
+    parser.add_argument(
+        "--top-indexes", type=int, default=40, help="How many indexes to list, largest first."
+    )
     args = parser.parse_args()
     schemas = [name.strip() for name in args.schemas.split(",") if name.strip()]
     conn = connect()
@@ -142,7 +146,9 @@ def main() -> None:
         with conn.cursor() as cur:
             cur.execute("select count(*) from pg_extension where extname = 'timescaledb'")
             if cur.fetchone()[0] == 0:
-                sys.exit("error: TimescaleDB is not installed in this database; this script reads its catalog.")
+                sys.exit(
+                    "error: TimescaleDB is not installed in this database; this script reads its catalog."
+                )
             cur.execute(RELATIONS, {"schemas": schemas})
             relations = cur.fetchall()
             cur.execute(INDEXES, {"schemas": schemas})
@@ -157,7 +163,9 @@ def main() -> None:
     totals: dict[str, int] = {}
     for schema, name, kind, rows, heap, index in relations:
         totals[schema] = totals.get(schema, 0) + heap + index
-        print(f"| {schema}.{name} | {kind} | {rows:,} | {size(heap)} | {size(index)} | {size(heap + index)} |")
+        print(
+            f"| {schema}.{name} | {kind} | {rows:,} | {size(heap)} | {size(index)} | {size(heap + index)} |"
+        )
     print()
     header = "| index | of | definition | size |" + (" scans |" if args.index_scans else "")
     print(header)
