@@ -178,11 +178,11 @@ def check_dbt(settings: Settings, report: DoctorReport) -> None:
         )
         return
     report.checks.append(Check("profile", OK, f"profile ytempire, target {settings.target}, from {profiles}"))
-    from ytempire_ops.dbt_ops import load_manifest
+    from ytempire_ops.dbt_ops import QUIET, load_manifest
 
     # The parse refresh keeps (manifest_cache): read back while no input of a parse has changed.
     try:
-        load_manifest(settings)
+        load_manifest(settings, list(QUIET))
     except UserError as exc:
         report.checks.append(
             Check(
