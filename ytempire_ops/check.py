@@ -60,13 +60,12 @@ class CheckReport(Report):
 
 
 def check_freshness(settings: Settings, report: CheckReport) -> None:
-    from ytempire_ops.dbt_ops import load_manifest
+    from ytempire_ops.dbt_ops import kept_manifest
 
-    try:  # the parse refresh keeps (manifest_cache); without it dbt parses, and says why it cannot
-        manifest = load_manifest(settings, list(QUIET)).manifest
-    except errors.UserError:
-        manifest = None
-    summary = invoke(["source", "freshness"], settings, list(QUIET), manifest=manifest)
+    # the parse refresh keeps (manifest_cache)
+    summary = invoke(
+        ["source", "freshness"], settings, list(QUIET), manifest=kept_manifest(settings, list(QUIET))
+    )
     summary.nodes = [node for node in summary.nodes if node.resource_type == "source"]
     if not summary.nodes:
         report.item("freshness", "dbt source freshness", ERROR, summary.error or "no result")
@@ -85,11 +84,10 @@ def _relation_exists(cur: Any, schema: str, name: str) -> bool:
 
 def project_test_ids(settings: Settings) -> set[str] | None:
     """The unique ids of every data and unit test of the project (from the kept parse), None if unknown."""
-    from ytempire_ops.dbt_ops import load_manifest
+    from ytempire_ops.dbt_ops import kept_manifest
 
-    try:
-        manifest = load_manifest(settings, list(QUIET)).manifest
-    except errors.UserError:
+    manifest = kept_manifest(settings, list(QUIET))
+    if manifest is None:
         return None
     ids = {uid for uid, node in manifest.nodes.items() if str(node.resource_type) == "test"}
     return ids | set(getattr(manifest, "unit_tests", {}) or {})

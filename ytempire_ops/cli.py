@@ -426,7 +426,7 @@ def build(
     It holds the warehouse's lock: a refresh started meanwhile is skipped, and a build started during a
     refresh waits for it (up to --wait seconds).
     """
-    from ytempire_ops.dbt_ops import QUIET, DbtSummary, invoke, load_manifest
+    from ytempire_ops.dbt_ops import QUIET, DbtSummary, invoke, kept_manifest
     from ytempire_ops.refresh import hold_lock
 
     as_of_instant = _parse_as_of(as_of)
@@ -453,11 +453,8 @@ def build(
         with hold_lock(settings, wait, waiting), display:
             # the run history exists before dbt builds its view analytics.run_history
             runs.prepare(settings)
-            # The parse refresh keeps (manifest_cache); without one, dbt parses and says why it cannot.
-            try:
-                manifest = load_manifest(settings, [*QUIET, *(["--vars", vars_] if vars_ else [])]).manifest
-            except errors.UserError:
-                manifest = None
+            # the parse refresh keeps (manifest_cache)
+            manifest = kept_manifest(settings, [*QUIET, *(["--vars", vars_] if vars_ else [])])
             summary = invoke(
                 ["build"], settings, extra, progress=on_progress, manifest=manifest, as_of=as_of_instant
             )

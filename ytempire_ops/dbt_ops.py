@@ -214,6 +214,15 @@ def load_manifest(settings: Settings, extra: list[str] | None = None) -> LoadedM
     return LoadedManifest(res.result, "parsed" if problem is None else f"parsed, not kept: {problem}")
 
 
+def kept_manifest(settings: Settings, extra: list[str] | None = None) -> Any:
+    """load_manifest's manifest, or None when the project does not parse: the dbt command given it then
+    parses on its own and reports why."""
+    try:
+        return load_manifest(settings, extra).manifest
+    except UserError:
+        return None
+
+
 def invoke(
     command: list[str],
     settings: Settings,
