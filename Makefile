@@ -9,10 +9,13 @@ BENCH_SCALE ?= 1
 BENCH_DAYS  ?= 90
 BENCH_RUNS  ?= 3
 BENCH_ARGS  ?=
+# make bench-curve: the same figures at several scales, fitted and plotted (docs/scale_curve.svg)
+CURVE_SCALES ?= 0.25,0.5,1,2
+CURVE_ARGS   ?=
 # make test runs the test modules in this many processes (pytest-xdist), each with its own stack
 TEST_WORKERS ?= 3
 
-.PHONY: help install timescaledb alerting demo test test-fast test-shuffled lint pytest clean down bench
+.PHONY: help install timescaledb alerting demo test test-fast test-shuffled lint pytest clean down bench bench-curve
 
 help:
 	@echo "make demo         local stack + small dataset + dbt build + summary"
@@ -24,6 +27,8 @@ help:
 	@echo "make lint         ruff + sqlfluff against the local stack"
 	@echo "make bench        benchmarks on a throwaway stack (scale 1, 90 days, 3 runs: over an hour);"
 	@echo "                  BENCH_ARGS=\"--scale 0.1 --days 7\" to change it; figures in docs/benchmarks.md"
+	@echo "make bench-curve  the costs at scales 0.25, 0.5, 1 and 2 (CURVE_SCALES), fitted, plotted and"
+	@echo "                  extrapolated to 1,000 channels and 10 M rows a day (several hours at scale 2)"
 	@echo "make down         stop the local stack"
 
 $(STAMP): pyproject.toml
@@ -72,6 +77,9 @@ down: install
 # Benchmarks print numbers and assert nothing about time (docs/benchmarks.md).
 bench: install timescaledb
 	$(BIN)/python benchmarks/bench.py --scale $(BENCH_SCALE) --days $(BENCH_DAYS) --runs $(BENCH_RUNS) $(BENCH_ARGS)
+
+bench-curve: install timescaledb
+	$(BIN)/python benchmarks/scale_curve.py --scales $(CURVE_SCALES) $(CURVE_ARGS)
 
 clean:
 	-$(OPS) local down --purge

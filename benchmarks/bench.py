@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import dashboard_reads as reads
+import disk_usage
 import psycopg2
 import psycopg2.errors
 import redis
@@ -48,13 +49,28 @@ from ytempire_ops.generator import META_SCHEMA, RAW_TABLES
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 OPS = [sys.executable, "-m", "ytempire_ops.cli"]
-PARTS = ("generate", "floor", "build", "overhead", "refresh", "warm", "reads", "rebuild")
+PARTS = (
+    "generate",
+    "floor",
+    "build",
+    "overhead",
+    "noop",
+    "refresh",
+    "boundary",
+    "disk",
+    "warm",
+    "reads",
+    "rebuild",
+)
 PART_HELP = {
     "generate": "fresh generations (raw schema dropped before each), rows/s",
     "floor": "create table ... as select * from raw.<t> for every raw table",
     "build": "full `build --json` after dropping every schema dbt built",
     "overhead": "dbt's fixed cost: a `build` that selects nothing",
+    "noop": "`build --json` again with no new data (what an analyst's daily `dbt build` costs)",
     "refresh": "`generate --append-minutes 5` then `refresh --json`, then the same with 1440",
+    "boundary": "5-minute refreshes across 23:55 UTC, whose batch holds the daily poll of every older video",
+    "disk": "what every schema takes on disk (hypertables with their chunks), raw apart",
     "warm": "`warm --json`",
     "reads": "dashboard reads: Redis GET vs the marts' SELECT vs a naive query on raw",
     "rebuild": "`build --select fact_video_performance --full-refresh --json`",
@@ -67,6 +83,9 @@ DEFAULT_AS_OF = "2026-11-20T12:00:00+00:00"
 NOTHING_SELECTOR = "tag:bench_selects_nothing"
 STACK_PREFIX = "ytempire-bench-"
 STARTED = time.monotonic()
+# The generator's daily poll of every video older than a week is captured at 23:55 UTC.
+DAILY_POLL_MINUTE = 23 * 60 + 55
+BOUNDARY_STEPS = ("before the batch", "the batch", "its first re-read", "its second re-read")
 
 # The project's goals (issue "make bench"), written beside the measured figures.
 GOAL_REFRESH_SECONDS = 10.0
@@ -654,7 +673,7 @@ class Bench:
         self.done.append("overhead")
         self.emit(self.table_overhead())
 
-    def append_and_refresh(self, minutes: int, part: str | None) -> None:
+    def append_and_refresh(self, minutes: int, part: str | None, label: str | None = None) -> float:
         appended = self.cli(
             f"generate --append-minutes {minutes}", ["generate", "--append-minutes", str(minutes), "--json"]
         )
@@ -666,8 +685,23 @@ class Bench:
             f"  +{sum(data['rows'].values()):,} rows, refresh {report['seconds']:.2f} s (process {result.seconds:.2f} s)"
         )
         if part is None:
-            return
+            return report["seconds"]
         add = self.samples.add
+        if label is not None:
+            # one figure of a series (the day boundary): the refresh's total, under its own label
+            add(part, label, report["seconds"])
+            add(
+                part,
+                f"  rows appended, {label.removeprefix('refresh, ').removesuffix(' (s)')}",
+                sum(data["rows"].values()),
+            )
+            for node, value in (
+                (next((s for s in report["steps"] if s["name"] == "dbt"), {}).get("data") or {})
+                .get("nodes", {})
+                .items()
+            ):
+                self.nodes.setdefault(part, {}).setdefault(node, []).append(value)
+            return report["seconds"]
         add(part, "generate --append-minutes, process (s)", appended.seconds)
         add(part, "rows appended", sum(data["rows"].values()))
         add(part, "refresh, process wall clock (s)", result.seconds)
@@ -686,6 +720,7 @@ class Bench:
                         add(part, f"  view {view} (s)", info["seconds"])
             elif step["name"] == "warm" and "seconds" in step_data:
                 add(part, "  warm, its own total (s)", step_data["seconds"].get("total", 0.0))
+        return report["seconds"]
 
     def part_refresh(self) -> None:
         self.ensure_built()
@@ -693,12 +728,74 @@ class Bench:
             progress(f"refresh warm-up {n}/{self.opts.warmup} (not counted): append 5 minutes, refresh")
             self.append_and_refresh(5, None)
         for minutes in (5, 1440):
-            for run in range(1, self.opts.runs + 1):
-                progress(f"refresh after {minutes} minutes {run}/{self.opts.runs}")
+            runs = self.opts.refresh_runs if minutes == 5 and self.opts.refresh_runs else self.opts.runs
+            for run in range(1, runs + 1):
+                progress(f"refresh after {minutes} minutes {run}/{runs}")
                 self.append_and_refresh(minutes, f"refresh-{minutes}")
         self.done.append("refresh")
         for minutes in (5, 1440):
             self.emit(self.table_refresh(minutes))
+
+    def part_noop(self) -> None:
+        self.ensure_built()
+        runs = self.opts.runs
+        args = ["build", "--json", "--as-of", self.last_instant()]
+        for run in range(1, runs + 1):
+            self.checkpoint()
+            progress(f"no-op build {run}/{runs}: `build` with no new data")
+            result = self.cli("build (no new data)", args)
+            data = result.json()
+            self.samples.add("noop", "process wall clock (s)", result.seconds)
+            self.samples.add("noop", "dbt build, in-process (s)", data["seconds"])
+            for node in data.get("slowest", []):
+                self.nodes.setdefault("noop", {}).setdefault(node["node"], []).append(node["seconds"])
+            progress(f"no-op build {run}/{runs}: {result.seconds:.1f} s")
+        self.done.append("noop")
+        self.emit(self.table_noop())
+
+    def minutes_to_boundary(self) -> int:
+        """Minutes to append so that the generator's last instant is 23:45 UTC: two 5-minute batches
+        before the one that carries the daily poll (captured at 23:55)."""
+        last = datetime.fromisoformat(self.last_instant()).astimezone(UTC)
+        minute = last.hour * 60 + last.minute
+        target = DAILY_POLL_MINUTE - 10
+        return (target - minute) % 1440 or 1440
+
+    def part_boundary(self) -> None:
+        self.ensure_built()
+        runs = self.opts.runs
+        for run in range(1, runs + 1):
+            catch_up = self.minutes_to_boundary()
+            progress(
+                f"boundary {run}/{runs}: catch-up to 23:45 UTC ({catch_up} minutes, refreshed, not measured)"
+            )
+            self.append_and_refresh(catch_up, None)
+            for step in BOUNDARY_STEPS:
+                progress(f"boundary {run}/{runs}: {step}")
+                seconds_taken = self.append_and_refresh(5, "boundary", label=f"refresh, {step} (s)")
+                if step == "the batch":
+                    progress(f"  the batch: {seconds_taken:.2f} s")
+        self.done.append("boundary")
+        self.emit(self.table_boundary())
+
+    def part_disk(self) -> None:
+        self.ensure_built()
+        self.checkpoint()
+        schemas = [RAW, *self.built_schemas()]
+        rows = self.query(disk_usage.RELATIONS, {"schemas": schemas})
+        per_schema: dict[str, int] = {}
+        for schema, _name, _kind, _rows, heap, indexes in rows:
+            per_schema[schema] = per_schema.get(schema, 0) + int(heap) + int(indexes)
+        built = sum(v for k, v in per_schema.items() if k != RAW)
+        self.samples.add("disk", "every schema but raw (bytes)", built)
+        self.samples.add("disk", "raw (bytes)", per_schema.get(RAW, 0))
+        self.samples.add(
+            "disk", "database (bytes)", self.query("select pg_database_size(current_database())")[0][0]
+        )
+        for schema, value in sorted(per_schema.items()):
+            self.samples.add("disk", f"  schema {schema} (bytes)", value)
+        self.done.append("disk")
+        self.emit(self.table_disk())
 
     def part_warm(self) -> None:
         self.ensure_built()
@@ -993,6 +1090,57 @@ class Bench:
                 out.append((label, rebuild / refresh, rebuild, refresh))
         return out
 
+    def table_noop(self) -> Table:
+        rows = self.rows_of("noop")
+        nodes = sorted(self.nodes.get("noop", {}).items(), key=lambda item: -statistics.median(item[1]))
+        for node, values in nodes[: self.opts.top_nodes]:
+            rows.append(figure_row(f"  node {node} (s)", values, seconds))
+        return Table(
+            "3b. `build` with no new data",
+            FIGURE_HEADERS,
+            rows,
+            [
+                "`ytempire-ops build --json --as-of <generator's last instant>` on the built warehouse, "
+                "nothing appended: the daily `dbt build` of an analyst, with every test; "
+                f"the {self.opts.top_nodes} slowest nodes (or tests) by median shown."
+            ],
+        )
+
+    def table_boundary(self) -> Table:
+        formats = {
+            label: count for label in self.samples.data.get("boundary", {}) if "rows appended" in label
+        }
+        rows = [
+            figure_row(label, values, formats.get(label, seconds))
+            for label, values in self.samples.data.get("boundary", {}).items()
+        ]
+        nodes = sorted(self.nodes.get("boundary", {}).items(), key=lambda item: -max(item[1]))
+        for node, values in nodes[: self.opts.top_nodes]:
+            rows.append(figure_row(f"  node {node}, any refresh of the series (s)", values, seconds))
+        return Table(
+            "4b. The day boundary: 5-minute refreshes across the daily poll",
+            FIGURE_HEADERS,
+            rows,
+            [
+                "each run: `generate --append-minutes` up to 23:45 UTC and one catch-up refresh (not measured), "
+                "then four rounds of `generate --append-minutes 5` and `refresh --json`: to 23:50 (before the "
+                "batch), 23:55 (the batch: the daily poll of every video older than a week), 00:00 and 00:05 "
+                "(the lookback reads the batch again)."
+            ],
+        )
+
+    def table_disk(self) -> Table:
+        return Table(
+            "6. Disk",
+            FIGURE_HEADERS,
+            self.rows_of("disk", fmt=lambda value: f"{value / 2**30:,.2f} GiB"),
+            [
+                "after the parts run before it; pg_table_size + pg_indexes_size of every relation, a "
+                "hypertable with its chunks (benchmarks/disk_usage.py's query); the database also holds "
+                "the catalog and the generator's state."
+            ],
+        )
+
     def table_refresh(self, minutes: int) -> Table:
         part = f"refresh-{minutes}"
         goals = {"refresh total, --json (s)": self.refresh_goal()} if minutes == 5 else {}
@@ -1238,8 +1386,14 @@ class Bench:
             order.append(self.table_build())
         if "overhead" in self.done:
             order.append(self.table_overhead())
+        if "noop" in self.done:
+            order.append(self.table_noop())
         if "refresh" in self.done:
             order += [self.table_refresh(5), self.table_refresh(1440)]
+        if "boundary" in self.done:
+            order.append(self.table_boundary())
+        if "disk" in self.done:
+            order.append(self.table_disk())
         if "rebuild" in self.done:
             order.append(self.table_rebuild())
         if "refresh" in self.done:
@@ -1431,6 +1585,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--warmup", type=int, default=1, help="Refreshes before the measured ones, not counted."
+    )
+    parser.add_argument(
+        "--refresh-runs",
+        type=int,
+        default=None,
+        help="Runs of the 5-minute refresh, when more than --runs (a refresh is cheap, a build is not).",
     )
     parser.add_argument("--reads", type=int, default=1000, help="Reads per key, way and run.")
     parser.add_argument(

@@ -72,11 +72,24 @@ def test_every_part_runs_and_writes_results_and_doc(tmp_path: Path) -> None:
         "floor",
         "build",
         "overhead",
+        "noop",
         "refresh-5",
         "refresh-1440",
+        "boundary",
+        "disk",
         "warm",
         "rebuild",
     }
+    # the day boundary: four refreshes, the batch among them; what every schema takes on disk
+    assert [label for label in data["figures"]["boundary"] if not label.startswith(" ")] == [
+        f"refresh, {step} (s)" for step in bench.BOUNDARY_STEPS
+    ]
+    disk = {label: figure["median"] for label, figure in data["figures"]["disk"].items()}
+    assert 0 < disk["raw (bytes)"] < disk["database (bytes)"]
+    assert 0 < disk["every schema but raw (bytes)"] < disk["database (bytes)"]
+    assert disk["every schema but raw (bytes)"] == sum(
+        value for label, value in disk.items() if label.startswith("  schema ") and "schema raw " not in label
+    )
     # one run per figure, as asked
     assert all(len(f["samples"]) == 1 for part in data["figures"].values() for f in part.values())
     # Redis, the marts' SQL and the naive raw query gave the same figures for every key
@@ -88,5 +101,15 @@ def test_every_part_runs_and_writes_results_and_doc(tmp_path: Path) -> None:
     text = doc.read_text()
     section = text.split("<!-- bench:smoke start -->", 1)[1].split("<!-- bench:smoke end -->", 1)[0]
     assert "one VACUUM ANALYZE of every table the build made" in section
-    for heading in ("generate", "floor", "build", "refresh", "warm", "Goals"):
+    for heading in (
+        "generate",
+        "floor",
+        "build",
+        "no new data",
+        "refresh",
+        "day boundary",
+        "Disk",
+        "warm",
+        "Goals",
+    ):
         assert heading.lower() in section.lower()
