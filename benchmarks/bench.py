@@ -754,11 +754,11 @@ class Bench:
         self.emit(self.table_noop())
 
     def minutes_to_boundary(self) -> int:
-        """Minutes to append so that the generator's last instant is 23:45 UTC: two 5-minute batches
-        before the one that carries the daily poll (captured at 23:55)."""
+        """Minutes to append so that the generator's last instant is 23:50 UTC. The daily poll is
+        captured at 23:55 and delivered after it, so the append to 00:00 is the batch that carries it."""
         last = datetime.fromisoformat(self.last_instant()).astimezone(UTC)
         minute = last.hour * 60 + last.minute
-        target = DAILY_POLL_MINUTE - 10
+        target = DAILY_POLL_MINUTE - 5
         return (target - minute) % 1440 or 1440
 
     def part_boundary(self) -> None:
@@ -767,7 +767,7 @@ class Bench:
         for run in range(1, runs + 1):
             catch_up = self.minutes_to_boundary()
             progress(
-                f"boundary {run}/{runs}: catch-up to 23:45 UTC ({catch_up} minutes, refreshed, not measured)"
+                f"boundary {run}/{runs}: catch-up to 23:50 UTC ({catch_up} minutes, refreshed, not measured)"
             )
             self.append_and_refresh(catch_up, None)
             for step in BOUNDARY_STEPS:
@@ -1122,10 +1122,10 @@ class Bench:
             FIGURE_HEADERS,
             rows,
             [
-                "each run: `generate --append-minutes` up to 23:45 UTC and one catch-up refresh (not measured), "
-                "then four rounds of `generate --append-minutes 5` and `refresh --json`: to 23:50 (before the "
-                "batch), 23:55 (the batch: the daily poll of every video older than a week), 00:00 and 00:05 "
-                "(the lookback reads the batch again)."
+                "each run: `generate --append-minutes` up to 23:50 UTC and one catch-up refresh (not measured), "
+                "then four rounds of `generate --append-minutes 5` and `refresh --json`: to 23:55 (before the "
+                "batch), 00:00 (the batch: the daily poll of every video older than a week, captured at 23:55 "
+                "and delivered after it), 00:05 and 00:10 (the lookback reads the batch again)."
             ],
         )
 
