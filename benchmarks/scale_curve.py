@@ -374,7 +374,13 @@ def draw(points: list[Point], fits: dict[str, Fit], path: Path) -> None:
         fit = fits.get(spec.key)
         if fit:
             grid = [low * (top * 1.5 / low) ** (i / 60) for i in range(61)]
-            ax.loglog(grid, [fit.at(x) for x in grid], "-", color="tab:orange", label=f"fit, b = {fit.b:.2f}")
+            ax.loglog(
+                grid,
+                [fit.at(x) for x in grid],
+                "-",
+                color="tab:orange",
+                label=f"fit: max(a·s^{fit.b:.2f}, c + k·s)",
+            )
         for name, scale in goals:
             ax.axvline(scale, color="grey", linestyle=":", linewidth=1)
             ax.annotate(name, (scale, 0.02), xycoords=("data", "axes fraction"), rotation=90, fontsize=7)
