@@ -1090,11 +1090,18 @@ class Bench:
                 out.append((label, rebuild / refresh, rebuild, refresh))
         return out
 
+    def slowest_nodes(
+        self, part: str, by: Callable[[list[float]], float] = statistics.median, label: str = "  node {} (s)"
+    ) -> list[list[str]]:
+        """One row per dbt node of the part, the --top-nodes slowest by `by` of their runs."""
+        nodes = sorted(self.nodes.get(part, {}).items(), key=lambda item: -by(item[1]))
+        return [
+            figure_row(label.format(node), values, seconds) for node, values in nodes[: self.opts.top_nodes]
+        ]
+
     def table_noop(self) -> Table:
         rows = self.rows_of("noop")
-        nodes = sorted(self.nodes.get("noop", {}).items(), key=lambda item: -statistics.median(item[1]))
-        for node, values in nodes[: self.opts.top_nodes]:
-            rows.append(figure_row(f"  node {node} (s)", values, seconds))
+        rows += self.slowest_nodes("noop")
         return Table(
             "3b. `build` with no new data",
             FIGURE_HEADERS,
@@ -1114,9 +1121,7 @@ class Bench:
             figure_row(label, values, formats.get(label, seconds))
             for label, values in self.samples.data.get("boundary", {}).items()
         ]
-        nodes = sorted(self.nodes.get("boundary", {}).items(), key=lambda item: -max(item[1]))
-        for node, values in nodes[: self.opts.top_nodes]:
-            rows.append(figure_row(f"  node {node}, any refresh of the series (s)", values, seconds))
+        rows += self.slowest_nodes("boundary", by=max, label="  node {}, any refresh of the series (s)")
         return Table(
             "4b. The day boundary: 5-minute refreshes across the daily poll",
             FIGURE_HEADERS,
@@ -1149,9 +1154,7 @@ class Bench:
             figure_row(label, values, formats.get(label, seconds), goals.get(label, ""))
             for label, values in self.samples.data.get(part, {}).items()
         ]
-        nodes = sorted(self.nodes.get(part, {}).items(), key=lambda item: -statistics.median(item[1]))
-        for node, values in nodes[: self.opts.top_nodes]:
-            rows.append(figure_row(f"  node {node} (s)", values, seconds))
+        rows += self.slowest_nodes(part)
         title = (
             "4. Incremental: refresh after a 5-minute append"
             if minutes == 5
