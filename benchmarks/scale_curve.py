@@ -412,11 +412,19 @@ def draw(points: list[Point], fits: dict[str, Fit], path: Path) -> None:
 # --------------------------------------------------------------------------- running
 
 
+def project_relative(path: Path) -> str:
+    """The path as the project names it (relative to its directory) when it lies inside it."""
+    try:
+        return str(path.resolve().relative_to(PROJECT_DIR))
+    except ValueError:
+        return str(path.resolve())
+
+
 def run_scale(scale: float, opts: argparse.Namespace) -> None:
     results = results_path(opts.results_dir, scale)
     command = [
         sys.executable,
-        str(BENCH),
+        str(BENCH.relative_to(PROJECT_DIR)),
         "--scale",
         f"{scale:g}",
         "--days",
@@ -430,13 +438,14 @@ def run_scale(scale: float, opts: argparse.Namespace) -> None:
         "--name",
         f"curve-{scale:g}",
         "--results",
-        str(results),
+        project_relative(results),
         "--doc",
-        str(results.with_suffix(".md")),
+        project_relative(results.with_suffix(".md")),
         *opts.bench_args,
     ]
     log(f"scale {scale:g}: {' '.join(command[1:])}")
-    done = subprocess.run(command, stdin=subprocess.DEVNULL)
+    # from the project's directory, so that the command line bench.py records names no path outside it
+    done = subprocess.run(command, cwd=PROJECT_DIR, stdin=subprocess.DEVNULL)
     if done.returncode != 0:
         raise bench.BenchError(
             f"the benchmark at scale {scale:g} exited {done.returncode} (its output is above)"
