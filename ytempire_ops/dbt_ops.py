@@ -188,6 +188,14 @@ def dbt_environment(
                 os.environ[name] = value
 
 
+class ProjectDoesNotParse(UserError):
+    """dbt's parse failed; `detail` is the first line of its reason ('' when it gave none)."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(f"the dbt project does not parse{': ' + detail if detail else ''}.")
+
+
 def load_manifest(settings: Settings, extra: list[str] | None = None) -> LoadedManifest:
     """The parsed project, for invocations to share; kept between processes (manifest_cache)."""
     extra = list(extra or [])
@@ -208,8 +216,7 @@ def load_manifest(settings: Settings, extra: list[str] | None = None) -> LoadedM
     if isinstance(res.exception, KeyboardInterrupt):
         raise KeyboardInterrupt
     if not res.success or res.result is None:
-        detail = first_line(res.exception) if res.exception is not None else ""
-        raise UserError(f"the dbt project does not parse{': ' + detail if detail else ''}.")
+        raise ProjectDoesNotParse(first_line(res.exception) if res.exception is not None else "")
     problem = manifest_cache.write_cached(path, fingerprint, res.result) if fingerprint else unreadable
     return LoadedManifest(res.result, "parsed" if problem is None else f"parsed, not kept: {problem}")
 

@@ -178,17 +178,17 @@ def check_dbt(settings: Settings, report: DoctorReport) -> None:
         )
         return
     report.checks.append(Check("profile", OK, f"profile ytempire, target {settings.target}, from {profiles}"))
-    from ytempire_ops.dbt_ops import QUIET, load_manifest
+    from ytempire_ops.dbt_ops import QUIET, ProjectDoesNotParse, load_manifest
 
     # The parse refresh keeps (manifest_cache): read back while no input of a parse has changed.
     try:
         load_manifest(settings, list(QUIET))
-    except UserError as exc:
+    except ProjectDoesNotParse as exc:
         report.checks.append(
             Check(
                 "dbt project",
                 FAIL,
-                f"{settings.project_dir} does not parse: {str(exc).removeprefix('the dbt project does not parse: ')}",
+                f"{settings.project_dir} does not parse" + (f": {exc.detail}." if exc.detail else "."),
                 "Run `dbt parse` in the project directory and fix the file it names.",
             )
         )
