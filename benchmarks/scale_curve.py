@@ -65,6 +65,9 @@ FIGURES = (
     Figure("disk", "what dbt builds on disk", "disk", "every schema but raw (bytes)", "GiB"),
     Figure("database", "database on disk", "disk", "database (bytes)", "GiB"),
 )
+# The largest peak RSS of any `ytempire-ops` process of the scale's run (bench.py's peak_rss_kib).
+MEMORY = Figure("peak_rss", "peak process memory", "", "", "MiB")
+PLOTTED = (*FIGURES, MEMORY)
 
 
 def log(message: str) -> None:
@@ -80,14 +83,13 @@ def results_path(directory: Path, scale: float) -> Path:
 
 @dataclass
 class Point:
-    """One scale's figures, in the unit of each Figure."""
+    """One scale's figures (FIGURES and MEMORY), in the unit of each."""
 
     scale: float
     channels: int
     raw_rows: int
     rows_per_day: float  # raw rows of the 1-day append: one day's new data at the end of the history
     values: dict[str, float]
-    peak_rss_mib: float
     machine: dict[str, Any]
     date: str
 
@@ -105,14 +107,13 @@ def read_point(path: Path) -> Point:
         value = float(entry["median"])
         values[figure.key] = value / 2**30 if figure.unit == "GiB" else value
     day = figures.get("refresh-1440", {}).get("rows appended", {}).get("median", 0.0)
-    rss = max((p["max"] for p in data.get("peak_rss_kib", {}).values()), default=0)
+    values[MEMORY.key] = max((p["max"] for p in data.get("peak_rss_kib", {}).values()), default=0) / 1024
     return Point(
         scale=float(data["options"]["scale"]),
         channels=int(data["data"].get("channels") or 0),
         raw_rows=int(data["data"].get("raw_rows_total") or 0),
         rows_per_day=float(day),
         values=values,
-        peak_rss_mib=rss / 1024,
         machine=data.get("machine", {}),
         date=str(data.get("date", "")),
     )
@@ -151,7 +152,7 @@ class Fit:
         return min(candidates) if candidates else None
 
 
-def fit_power(scales: list[float], values: list[float]) -> Fit | None:
+def fit_curve(scales: list[float], values: list[float]) -> Fit | None:
     pairs = [(s, v) for s, v in zip(scales, values, strict=True) if s > 0 and v > 0]
     if len({s for s, _ in pairs}) < 2:
         return None
@@ -170,19 +171,15 @@ def fit_power(scales: list[float], values: list[float]) -> Fit | None:
 
 
 def fits_of(points: list[Point]) -> dict[str, Fit]:
+    """A Fit of every figure, and of the channels and raw rows a day (the goals' scales), by scale."""
+    series = {key for p in points for key in p.values}
     fits: dict[str, Fit] = {}
-    series = {figure.key: figure for figure in FIGURES}
-    for key in series:
-        have = [p for p in points if key in p.values]
-        fit = fit_power([p.scale for p in have], [p.values[key] for p in have])
-        if fit:
-            fits[key] = fit
-    for key, getter in (
-        ("peak_rss", lambda p: p.peak_rss_mib),
+    for key, getter in [
+        *((key, lambda p, key=key: p.values.get(key, 0.0)) for key in sorted(series)),
         ("rows_per_day", lambda p: p.rows_per_day),
         ("channels", lambda p: float(p.channels)),
-    ):
-        fit = fit_power([p.scale for p in points], [getter(p) for p in points])
+    ]:
+        fit = fit_curve([p.scale for p in points], [getter(p) for p in points])
         if fit:
             fits[key] = fit
     return fits
@@ -269,9 +266,16 @@ def machine_resources(points: list[Point]) -> tuple[int, int]:
     return disk, int(memory_gib * 2**30)
 
 
-def section(points: list[Point], fits: dict[str, Fit], plot: Path | None, doc: Path, command: str) -> str:
-    disk_bytes, memory_bytes = machine_resources(points)
-    units = {figure.key: figure.unit for figure in FIGURES}
+def section(
+    points: list[Point],
+    fits: dict[str, Fit],
+    resources: tuple[int, int],
+    plot: Path | None,
+    doc: Path,
+    command: str,
+) -> str:
+    disk_bytes, memory_bytes = resources
+    units = {figure.key: figure.unit for figure in PLOTTED}
     titles = {figure.key: figure.title for figure in FIGURES}
     machine = points[-1].machine
     lines = [
@@ -299,7 +303,7 @@ def section(points: list[Point], fits: dict[str, Fit], plot: Path | None, doc: P
             f"{p.raw_rows:,}",
             f"{p.rows_per_day:,.0f}",
             *[fmt(p.values.get(k), units[k]) for k in titles],
-            fmt(p.peak_rss_mib, "MiB"),
+            fmt(p.values.get(MEMORY.key), MEMORY.unit),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     by_scale = {p.scale: p for p in points}
@@ -317,13 +321,13 @@ def section(points: list[Point], fits: dict[str, Fit], plot: Path | None, doc: P
     ]
     for key, title in [
         *titles.items(),
-        ("peak_rss", "peak process memory"),
+        (MEMORY.key, MEMORY.title),
         ("rows_per_day", "raw rows a day"),
     ]:
         fit = fits.get(key)
         if not fit:
             continue
-        unit = units.get(key, "MiB" if key == "peak_rss" else "")
+        unit = units.get(key, "")
         lines.append(
             f"| {title} | {fit.b:.2f} | {fmt(fit.c, unit)} | {fmt(fit.k, unit)} | "
             + " | ".join(fmt(fit.at(s), unit) if s else "-" for _, s in goals)
@@ -351,7 +355,7 @@ def section(points: list[Point], fits: dict[str, Fit], plot: Path | None, doc: P
     return "\n".join(lines) + "\n"
 
 
-def draw(points: list[Point], fits: dict[str, Fit], path: Path) -> None:
+def draw(points: list[Point], fits: dict[str, Fit], disk_bytes: int, path: Path) -> None:
     """Every figure against the scale on log-log axes: the measured points, the fit carried to the goals."""
     import matplotlib
 
@@ -361,16 +365,16 @@ def draw(points: list[Point], fits: dict[str, Fit], path: Path) -> None:
     goals = [(name, s) for name, s in goal_scales(fits) if s]
     top = max([p.scale for p in points] + [s for _, s in goals])
     low = min(p.scale for p in points) / 1.5
-    keys = [f for f in FIGURES] + [Figure("peak_rss", "peak process memory", "", "", "MiB")]
+    keys = PLOTTED
     columns = 4
     rows = math.ceil(len(keys) / columns)
     figure = PlotFigure(figsize=(4 * columns, 3.4 * rows))
     axes = figure.subplots(rows, columns, squeeze=False)
     for index, spec in enumerate(keys):
         ax = axes[index // columns][index % columns]
-        have = [p for p in points if (spec.key in p.values if spec.key != "peak_rss" else p.peak_rss_mib)]
+        have = [p for p in points if p.values.get(spec.key)]
         xs = [p.scale for p in have]
-        ys = [p.values[spec.key] if spec.key != "peak_rss" else p.peak_rss_mib for p in have]
+        ys = [p.values[spec.key] for p in have]
         ax.loglog(xs, ys, "o", color="tab:blue", label="measured")
         fit = fits.get(spec.key)
         if fit:
@@ -386,7 +390,6 @@ def draw(points: list[Point], fits: dict[str, Fit], path: Path) -> None:
             ax.axvline(scale, color="grey", linestyle=":", linewidth=1)
             ax.annotate(name, (scale, 0.02), xycoords=("data", "axes fraction"), rotation=90, fontsize=7)
         if spec.key == "database":
-            disk_bytes, _ = machine_resources(points)
             ax.axhline(
                 DISK_SHARE * disk_bytes / 2**30,
                 color="tab:red",
@@ -524,10 +527,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"scale-curve: error: {exc}", file=sys.stderr, flush=True)
         return 1
     fits = fits_of(points)
+    resources = machine_resources(points)
     if len(points) > 1:
-        draw(points, fits, opts.plot)
+        draw(points, fits, resources[0], opts.plot)
         log(f"plot written to {opts.plot}")
-    body = section(points, fits, opts.plot if len(points) > 1 else None, opts.doc, command)
+    body = section(points, fits, resources, opts.plot if len(points) > 1 else None, opts.doc, command)
     print(body)
     bench.write_doc(opts.doc, SECTION, body)
     log(f"table written to {opts.doc} (section bench:{SECTION}) at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")

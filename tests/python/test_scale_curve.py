@@ -63,17 +63,17 @@ def kept(tmp_path: Path) -> Path:
 
 
 def test_a_power_law_and_a_fixed_part_are_recovered() -> None:
-    power = scale_curve.fit_power(list(SCALES), [build_seconds(s) for s in SCALES])
+    power = scale_curve.fit_curve(list(SCALES), [build_seconds(s) for s in SCALES])
     assert power is not None and math.isclose(power.b, 1.5) and math.isclose(power.a, 30)
     # carried beyond the points, the larger of the two fits: here the power law
     assert math.isclose(power.at(4.0), 30 * 4**1.5)
-    linear = scale_curve.fit_power(list(SCALES), [refresh_seconds(s) for s in SCALES])
+    linear = scale_curve.fit_curve(list(SCALES), [refresh_seconds(s) for s in SCALES])
     assert linear is not None and math.isclose(linear.c, 2) and math.isclose(linear.k, 4)
     assert 0 < linear.b < 1  # the fixed start hides the growth from the power law...
     assert math.isclose(linear.at(74.5), 300)  # ...so the linear fit carries it, as measured
     assert math.isclose(linear.scale_for(300), 74.5)
-    assert scale_curve.fit_power([1.0], [5.0]) is None  # one scale fits nothing
-    flat = scale_curve.fit_power([1.0, 2.0], [5.0, 5.0])
+    assert scale_curve.fit_curve([1.0], [5.0]) is None  # one scale fits nothing
+    flat = scale_curve.fit_curve([1.0, 2.0], [5.0, 5.0])
     assert flat is not None and flat.scale_for(300) is None  # a figure that does not grow never runs out
 
 
