@@ -642,7 +642,7 @@ class Bench:
             self.samples.add("build", "process wall clock (s)", result.seconds)
             self.samples.add("build", "dbt build, in-process (s)", data["seconds"])
             for node in data.get("slowest", []):
-                self.nodes.setdefault("build", {}).setdefault(node["node"], []).append(node["seconds"])
+                self.add_node("build", node["node"], node["seconds"])
             self.data["build_counts"] = data.get("counts", {})
             progress(f"build {run}/{runs}: {result.seconds:.1f} s")
         self.done.append("build")
@@ -673,7 +673,12 @@ class Bench:
         self.done.append("overhead")
         self.emit(self.table_overhead())
 
-    def append_and_refresh(self, minutes: int, part: str | None, label: str | None = None) -> float:
+    def add_node(self, part: str, node: str, seconds_taken: float) -> None:
+        self.nodes.setdefault(part, {}).setdefault(node, []).append(seconds_taken)
+
+    def append_and_refresh(self, minutes: int, part: str | None, label: str | None = None) -> None:
+        """Append `minutes` of data and refresh. With `part`, record the refresh: every step's figures,
+        or (with `label`, one refresh of a series) its total and rows under that label."""
         appended = self.cli(
             f"generate --append-minutes {minutes}", ["generate", "--append-minutes", str(minutes), "--json"]
         )
@@ -681,29 +686,21 @@ class Bench:
         as_of = self.last_instant()
         result = self.cli("refresh", ["refresh", "--json", "--as-of", as_of])
         report = result.json()
-        progress(
-            f"  +{sum(data['rows'].values()):,} rows, refresh {report['seconds']:.2f} s (process {result.seconds:.2f} s)"
-        )
+        rows = sum(data["rows"].values())
+        progress(f"  +{rows:,} rows, refresh {report['seconds']:.2f} s (process {result.seconds:.2f} s)")
         if part is None:
-            return report["seconds"]
+            return
+        for step in report["steps"]:
+            if step["name"] == "dbt":
+                for node, value in (step.get("data") or {}).get("nodes", {}).items():
+                    self.add_node(part, node, value)
         add = self.samples.add
         if label is not None:
-            # one figure of a series (the day boundary): the refresh's total, under its own label
             add(part, label, report["seconds"])
-            add(
-                part,
-                f"  rows appended, {label.removeprefix('refresh, ').removesuffix(' (s)')}",
-                sum(data["rows"].values()),
-            )
-            for node, value in (
-                (next((s for s in report["steps"] if s["name"] == "dbt"), {}).get("data") or {})
-                .get("nodes", {})
-                .items()
-            ):
-                self.nodes.setdefault(part, {}).setdefault(node, []).append(value)
-            return report["seconds"]
+            add(part, f"  rows appended, {label.removeprefix('refresh, ').removesuffix(' (s)')}", rows)
+            return
         add(part, "generate --append-minutes, process (s)", appended.seconds)
-        add(part, "rows appended", sum(data["rows"].values()))
+        add(part, "rows appended", rows)
         add(part, "refresh, process wall clock (s)", result.seconds)
         add(part, "refresh total, --json (s)", report["seconds"])
         for step in report["steps"]:
@@ -712,15 +709,12 @@ class Bench:
             if step["name"] == "dbt":
                 for name, value in step_data.get("timing", {}).items():
                     add(part, f"  dbt {name.replace('_', ' ')} (s)", value)
-                for node, value in step_data.get("nodes", {}).items():
-                    self.nodes.setdefault(part, {}).setdefault(node, []).append(value)
             elif step["name"] == "materialized views":
                 for view, info in step_data.items():
                     if isinstance(info, dict) and "seconds" in info:
                         add(part, f"  view {view} (s)", info["seconds"])
             elif step["name"] == "warm" and "seconds" in step_data:
                 add(part, "  warm, its own total (s)", step_data["seconds"].get("total", 0.0))
-        return report["seconds"]
 
     def part_refresh(self) -> None:
         self.ensure_built()
@@ -748,7 +742,7 @@ class Bench:
             self.samples.add("noop", "process wall clock (s)", result.seconds)
             self.samples.add("noop", "dbt build, in-process (s)", data["seconds"])
             for node in data.get("slowest", []):
-                self.nodes.setdefault("noop", {}).setdefault(node["node"], []).append(node["seconds"])
+                self.add_node("noop", node["node"], node["seconds"])
             progress(f"no-op build {run}/{runs}: {result.seconds:.1f} s")
         self.done.append("noop")
         self.emit(self.table_noop())
@@ -772,9 +766,7 @@ class Bench:
             self.append_and_refresh(catch_up, None)
             for step in BOUNDARY_STEPS:
                 progress(f"boundary {run}/{runs}: {step}")
-                seconds_taken = self.append_and_refresh(5, "boundary", label=f"refresh, {step} (s)")
-                if step == "the batch":
-                    progress(f"  the batch: {seconds_taken:.2f} s")
+                self.append_and_refresh(5, "boundary", label=f"refresh, {step} (s)")
         self.done.append("boundary")
         self.emit(self.table_boundary())
 
@@ -932,7 +924,7 @@ class Bench:
             self.samples.add("rebuild", "process wall clock (s)", result.seconds)
             self.samples.add("rebuild", "dbt build, in-process (s)", data["seconds"])
             for node in data.get("slowest", []):
-                self.nodes.setdefault("rebuild", {}).setdefault(node["node"], []).append(node["seconds"])
+                self.add_node("rebuild", node["node"], node["seconds"])
             model = [
                 n["seconds"]
                 for n in data.get("slowest", [])
