@@ -28,7 +28,7 @@ help:
 	@echo "make bench        benchmarks on a throwaway stack (scale 1, 90 days, 3 runs: over an hour);"
 	@echo "                  BENCH_ARGS=\"--scale 0.1 --days 7\" to change it; figures in docs/benchmarks.md"
 	@echo "make bench-curve  the costs at scales 0.25, 0.5, 1 and 2 (CURVE_SCALES), fitted, plotted and"
-	@echo "                  extrapolated to 1,000 channels and 10 M rows a day (several hours at scale 2)"
+	@echo "                  extrapolated to 1,000 channels and 10 M rows a day (about an hour; 45 GB of /tmp)"
 	@echo "make down         stop the local stack"
 
 $(STAMP): pyproject.toml
