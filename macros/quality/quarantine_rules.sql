@@ -85,12 +85,14 @@
 #}
 {% macro video_metrics_quarantine_reason(row, videos) -%}
     {#- counts and measures of a poll; the click-through rate (a fraction) and the estimated revenue
-        (an amount) have ceilings of their own -#}
-    {%- set counts = [
+        (an amount) have ceilings of their own. The whole counts (bigint in raw.video_metrics) and the
+        measures (numeric) are compared in two groups: least() or greatest() over both would cast every
+        count to numeric, on every raw poll read, for the same result -#}
+    {%- set whole_counts = [
         row ~ '.views', row ~ '.likes', row ~ '.dislikes', row ~ '.comments', row ~ '.shares',
-        row ~ '.watch_time_minutes', row ~ '.average_view_duration_seconds', row ~ '.impressions',
-        row ~ '.subscribers_gained', row ~ '.subscribers_lost'
+        row ~ '.impressions', row ~ '.subscribers_gained', row ~ '.subscribers_lost'
     ] -%}
+    {%- set measured_counts = [row ~ '.watch_time_minutes', row ~ '.average_view_duration_seconds'] -%}
     {%- set numerics = [
         row ~ '.watch_time_minutes', row ~ '.average_view_duration_seconds',
         row ~ '.click_through_rate', row ~ '.estimated_revenue_cents'
@@ -106,10 +108,12 @@
         when {{ dq_before_epoch([row ~ '.captured_at', row ~ '.ingested_at']) }} then 'before_epoch'
         when {{ dq_not_a_number(numerics) }} then 'not_a_number'
         when
-            least({{ (counts + [row ~ '.click_through_rate', row ~ '.estimated_revenue_cents']) | join(', ') }}) < 0
+            least({{ whole_counts | join(', ') }}) < 0
+            or least({{ numerics | join(', ') }}) < 0
             then 'negative_counter'
         when
-            {{ dq_above(counts, 'dq_max_counter') }}
+            {{ dq_above(whole_counts, 'dq_max_counter') }}
+            or {{ dq_above(measured_counts, 'dq_max_counter') }}
             or {{ row }}.click_through_rate > 1
             or {{ dq_above([row ~ '.estimated_revenue_cents'], 'dq_max_amount_cents') }}
             then 'implausible_value'

@@ -63,6 +63,9 @@
         select create_hypertable(
             '{{ relation.schema }}.{{ relation.identifier }}',
             by_range('{{ cfg.time_column }}', interval '{{ cfg.chunk_interval }}')
+            {%- if not cfg.time_index %},
+            create_default_indexes => false
+            {%- endif %}
         );
         {%- endif %}
         insert into {{ relation }} (

@@ -9,6 +9,7 @@
             timescaledb:
               time_column: captured_at
               chunk_interval: 1 day
+              time_index: false       # default true: TimescaleDB's index on time_column desc
               compression:            # 'timescale' license only
                 segmentby: [channel_id]
                 orderby: captured_at desc
@@ -46,6 +47,7 @@
     {{ return({
         'time_column': raw['time_column'],
         'chunk_interval': raw.get('chunk_interval') or '7 days',
+        'time_index': raw.get('time_index', true) is not false,
         'compression': {
             'segmentby': segmentby,
             'orderby': compression.get('orderby') or (raw['time_column'] ~ ' desc'),
@@ -138,10 +140,34 @@
                 hypertable_schema = '{{ relation.schema }}'
                 and hypertable_name = '{{ relation.identifier }}'
 
+        ),
+
+        -- TimescaleDB's own index on the time column (create_hypertable names it
+        -- <table>_<time_column>_idx; dbt's indexes are named by a hash)
+        time_indexes as (
+
+            select format('%I.%I', namespaces.nspname, indexes.relname) as index_name
+            from pg_index
+            inner join pg_class as indexes on pg_index.indexrelid = indexes.oid
+            inner join pg_class as tables on pg_index.indrelid = tables.oid
+            inner join pg_namespace as namespaces on tables.relnamespace = namespaces.oid
+            inner join pg_attribute
+                on
+                    tables.oid = pg_attribute.attrelid
+                    and pg_index.indkey[0] = pg_attribute.attnum
+            where
+                namespaces.nspname = '{{ relation.schema }}'
+                and tables.relname = '{{ relation.identifier }}'
+                and pg_index.indnatts = 1
+                and not pg_index.indisunique
+                and pg_attribute.attname = '{{ cfg.time_column }}'
+                and indexes.relname like '%\_{{ cfg.time_column }}\_idx'
+
         )
 
         select
             exists (select 1 from hypertable) as is_hypertable,
+            (select string_agg(index_name, ',' order by index_name) from time_indexes) as time_indexes,
             coalesce((select compression_enabled from hypertable), false) as compression_enabled,
             (select time_interval = interval '{{ cfg.chunk_interval }}' from dimension) as interval_matches,
             (select columns from segmentby) as segmentby,
@@ -168,6 +194,7 @@
     {%- set row = run_query(query).rows[0] -%}
     {{ return({
         'is_hypertable': row['is_hypertable'],
+        'time_indexes': (row['time_indexes'] or '').split(',') | reject('equalto', '') | list,
         'compression_enabled': row['compression_enabled'],
         'interval_matches': row['interval_matches'],
         'segmentby': row['segmentby'] or '',
@@ -208,11 +235,27 @@
     {%- if not state.is_hypertable -%}
         {%- do statements.append(
             "select create_hypertable('" ~ rel ~ "', by_range('" ~ cfg.time_column ~ "', interval '"
-            ~ cfg.chunk_interval ~ "'), if_not_exists => true, migrate_data => true)"
+            ~ cfg.chunk_interval ~ "'), if_not_exists => true, migrate_data => true"
+            ~ ("" if cfg.time_index else ", create_default_indexes => false") ~ ")"
         ) -%}
     {%- elif not state.interval_matches -%}
         {%- do statements.append(
             "select set_chunk_time_interval('" ~ rel ~ "', interval '" ~ cfg.chunk_interval ~ "')"
+        ) -%}
+    {%- endif -%}
+    {#- TimescaleDB's index on the time column: created with the hypertable unless time_index is false;
+        an existing hypertable gains or loses it when the config changes (a state given to
+        timescaledb_show_ddl without time_indexes is taken to have the index its config asks for) -#}
+    {%- set time_indexes = state.time_indexes if state.time_indexes is defined else none -%}
+    {%- if time_indexes is none -%}
+    {%- elif not cfg.time_index -%}
+        {%- for index_name in time_indexes -%}
+            {%- do statements.append("drop index if exists " ~ index_name) -%}
+        {%- endfor -%}
+    {%- elif state.is_hypertable and not time_indexes -%}
+        {%- do statements.append(
+            "create index if not exists " ~ relation.identifier ~ "_" ~ cfg.time_column ~ "_idx on " ~ rel
+            ~ " (" ~ cfg.time_column ~ " desc)"
         ) -%}
     {%- endif -%}
 

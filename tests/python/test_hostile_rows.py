@@ -206,6 +206,15 @@ HOSTILE = (
         "views at bigint's maximum", "video_metrics", "implausible_value", poll(views="9223372036854775807")
     ),
     Hostile("a click-through rate above 1", "video_metrics", "implausible_value", poll(ctr="1.5")),
+    # the whole counts (bigint) and the measures (numeric) are checked in two groups: one of each
+    Hostile("negative views in a poll", "video_metrics", "negative_counter", poll(views="-1")),
+    Hostile("negative watch time in a poll", "video_metrics", "negative_counter", poll(watch_time="-0.5")),
+    Hostile(
+        "watch time above the counter ceiling",
+        "video_metrics",
+        "implausible_value",
+        poll(watch_time="10000000000.5"),
+    ),
     Hostile(
         "a poll captured in 1970",
         "video_metrics",

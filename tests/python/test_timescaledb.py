@@ -119,6 +119,53 @@ def test_facts_are_hypertables_with_the_configured_interval(test_stack: StackHan
     assert not tables["int_video_metrics_deltaed"]["compression"]
 
 
+def time_indexes(conn) -> set[str]:
+    """TimescaleDB's own index on a hypertable's time column (<table>_<time column>_idx), per hypertable."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """
+            select indexname from pg_indexes
+            where schemaname in ('analytics', 'intermediate') and indexname like '%\\_idx'
+            """
+        )
+        return {name for (name,) in cur.fetchall()}
+
+
+def test_time_index_is_created_or_dropped_as_configured(test_stack: StackHandle, tsdb_db) -> None:
+    """A hypertable has TimescaleDB's time index unless its config says time_index: false; a change is applied.
+
+    The poll fact keeps it (the dashboards' and alerts' newest poll); the deltas do not (nothing reads them
+    by time alone). An index on the wrong side of the config is dropped or created by the next run.
+    """
+    dbname, env = tsdb_db
+    conn = test_stack.connect(dbname)
+    conn.autocommit = True
+    assert "fact_video_performance_captured_at_idx" in time_indexes(conn)
+    assert "int_video_metrics_deltaed_captured_at_idx" not in time_indexes(conn)
+    with conn.cursor() as cur:
+        cur.execute(
+            "create index int_video_metrics_deltaed_captured_at_idx"
+            " on intermediate.int_video_metrics_deltaed (captured_at desc)"
+        )
+        cur.execute("drop index analytics.fact_video_performance_captured_at_idx")
+    models = ["run", "--select", "int_video_metrics_deltaed", "fact_video_performance"]
+    mended = run_dbt(models, env)
+    assert mended.returncode == 0, mended.stdout[-3000:]
+    assert (
+        "timescaledb: drop index if exists intermediate.int_video_metrics_deltaed_captured_at_idx"
+        in mended.stdout
+    )
+    assert "timescaledb: create index if not exists fact_video_performance_captured_at_idx" in mended.stdout
+    assert "fact_video_performance_captured_at_idx" in time_indexes(conn)
+    assert "int_video_metrics_deltaed_captured_at_idx" not in time_indexes(conn)
+    again = run_dbt(models, env)
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert "timescaledb: drop index" not in again.stdout and "timescaledb: create index" not in again.stdout
+    conn.close()
+    fresh = show_ddl(env, "int_video_metrics_deltaed", "apache")
+    assert "migrate_data => true, create_default_indexes => false)" in fresh
+
+
 def test_apache_license_warns_once_per_model_and_makes_no_tsl_call(tsdb_db) -> None:
     _, env = tsdb_db
     result = run_dbt(["run", "--select", "fact_video_performance", "fact_costs"], env)

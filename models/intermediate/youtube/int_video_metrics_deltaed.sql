@@ -32,7 +32,9 @@
 
     With TimescaleDB the model is a hypertable by captured_at, in chunks of
     `performance_chunk_interval` like fact_video_performance (no compression,
-    no retention: every poll is some later poll's predecessor). Its
+    no retention: every poll is some later poll's predecessor), without
+    TimescaleDB's own index on captured_at (`time_index: false`: nothing
+    reads the polls by time alone, docs/timescaledb.md). Its
     (video_id, captured_at) index is then one small index per chunk: the
     daily poll of every older video writes into the newest chunk's index and
     finds each video's previous poll (a day earlier) in the chunk before,
@@ -54,6 +56,7 @@
         meta={
             'timescaledb': {
                 'time_column': 'captured_at',
+                'time_index': false,
                 'chunk_interval': interval_var('performance_chunk_interval', '1 day'),
             },
         },

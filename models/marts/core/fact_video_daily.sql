@@ -26,6 +26,7 @@
         meta={
             'timescaledb': {
                 'time_column': 'activity_date',
+                'time_index': false,
                 'chunk_interval': '7 days',
             },
         },
