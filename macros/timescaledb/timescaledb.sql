@@ -246,17 +246,17 @@
     {#- TimescaleDB's index on the time column: created with the hypertable unless time_index is false;
         an existing hypertable gains or loses it when the config changes (a state given to
         timescaledb_show_ddl without time_indexes is taken to have the index its config asks for) -#}
-    {%- set time_indexes = state.time_indexes if state.time_indexes is defined else none -%}
-    {%- if time_indexes is none -%}
-    {%- elif not cfg.time_index -%}
-        {%- for index_name in time_indexes -%}
-            {%- do statements.append("drop index if exists " ~ index_name) -%}
-        {%- endfor -%}
-    {%- elif state.is_hypertable and not time_indexes -%}
-        {%- do statements.append(
-            "create index if not exists " ~ relation.identifier ~ "_" ~ cfg.time_column ~ "_idx on " ~ rel
-            ~ " (" ~ cfg.time_column ~ " desc)"
-        ) -%}
+    {%- if state.time_indexes is defined -%}
+        {%- if not cfg.time_index -%}
+            {%- for index_name in state.time_indexes -%}
+                {%- do statements.append("drop index if exists " ~ index_name) -%}
+            {%- endfor -%}
+        {%- elif state.is_hypertable and not state.time_indexes -%}
+            {%- do statements.append(
+                "create index if not exists " ~ relation.identifier ~ "_" ~ cfg.time_column ~ "_idx on " ~ rel
+                ~ " (" ~ cfg.time_column ~ " desc)"
+            ) -%}
+        {%- endif -%}
     {%- endif -%}
 
     {%- set compression = cfg.compression -%}

@@ -120,7 +120,7 @@ def test_facts_are_hypertables_with_the_configured_interval(test_stack: StackHan
 
 
 def time_indexes(conn) -> set[str]:
-    """TimescaleDB's own index on a hypertable's time column (<table>_<time column>_idx), per hypertable."""
+    """The names of TimescaleDB's own time-column indexes (<table>_<time column>_idx) in the built schemas."""
     with conn.cursor() as cur:
         cur.execute(
             """
