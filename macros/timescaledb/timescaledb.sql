@@ -142,11 +142,14 @@
 
         ),
 
-        -- TimescaleDB's own index on the time column (create_hypertable names it
-        -- <table>_<time_column>_idx; dbt's indexes are named by a hash)
+        -- TimescaleDB's own index on the time column (named <table>_<time_column>_idx,
+        -- with a number appended when the name was taken by the table a full refresh
+        -- replaced; dbt's indexes are named by a hash)
         time_indexes as (
 
-            select format('%I.%I', namespaces.nspname, indexes.relname) as index_name
+            select
+                format('%I.%I', namespaces.nspname, indexes.relname) as index_name,
+                indexes.relname = '{{ relation.identifier }}_{{ cfg.time_column }}_idx' as is_named_after_table
             from pg_index
             inner join pg_class as indexes on pg_index.indexrelid = indexes.oid
             inner join pg_class as tables on pg_index.indrelid = tables.oid
@@ -161,13 +164,16 @@
                 and pg_index.indnatts = 1
                 and not pg_index.indisunique
                 and pg_attribute.attname = '{{ cfg.time_column }}'
-                and indexes.relname like '%\_{{ cfg.time_column }}\_idx'
+                and indexes.relname ~ '_{{ cfg.time_column }}_idx[0-9]*$'
 
         )
 
         select
             exists (select 1 from hypertable) as is_hypertable,
-            (select string_agg(index_name, ',' order by index_name) from time_indexes) as time_indexes,
+            (
+                select string_agg(index_name, ',' order by is_named_after_table desc, index_name collate "C")
+                from time_indexes
+            ) as time_indexes,
             coalesce((select compression_enabled from hypertable), false) as compression_enabled,
             (select time_interval = interval '{{ cfg.chunk_interval }}' from dimension) as interval_matches,
             (select columns from segmentby) as segmentby,
@@ -243,7 +249,7 @@
             "select set_chunk_time_interval('" ~ rel ~ "', interval '" ~ cfg.chunk_interval ~ "')"
         ) -%}
     {%- endif -%}
-    {#- TimescaleDB's index on the time column: created with the hypertable unless time_index is false;
+    {#- TimescaleDB's index on the time column: created after a full load unless time_index is false;
         an existing hypertable gains or loses it when the config changes (a state given to
         timescaledb_show_ddl without time_indexes is taken to have the index its config asks for) -#}
     {%- if state.time_indexes is defined -%}
@@ -256,6 +262,12 @@
                 "create index if not exists " ~ relation.identifier ~ "_" ~ cfg.time_column ~ "_idx on " ~ rel
                 ~ " (" ~ cfg.time_column ~ " desc)"
             ) -%}
+        {%- else -%}
+            {#- one is enough (full refreshes before the index was named this way could leave two); the
+                state lists first the one named after the table -#}
+            {%- for index_name in state.time_indexes[1:] -%}
+                {%- do statements.append("drop index if exists " ~ index_name) -%}
+            {%- endfor -%}
         {%- endif -%}
     {%- endif -%}
 
