@@ -42,7 +42,10 @@
       dq_platform_epoch, 2020-01-01): nothing of YTEMPIRE happened before it.
 #}
 {% macro dq_not_a_number(columns) -%}
-    ({% for column in columns %}{{ column }} in ('NaN', 'Infinity', '-Infinity'){% if not loop.last %} or {% endif %}{% endfor %})
+    {#- NaN sorts above every number and abs() turns -Infinity into Infinity, so one comparison covers
+        the three values (a null column is left out by greatest(), as it never matched before) -#}
+    greatest({% for column in columns %}abs({{ column }}){% if not loop.last %}, {% endif %}{% endfor %})
+        >= cast('Infinity' as numeric)
 {%- endmacro %}
 
 {# The ceiling vars and their defaults (dbt_project.yml sets them; check_vars() checks them). #}
