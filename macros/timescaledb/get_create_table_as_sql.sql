@@ -9,8 +9,8 @@
     model turns it off) is created after the load, named by PostgreSQL as
     create_hypertable names it (<table>_<column>_idx, with a number appended
     while the table a full refresh replaces holds that name): one sorted
-    build per chunk instead of an index entry per inserted row. dbt's `indexes` are created after the
-    load as well, by the materialization.
+    build per chunk instead of an index entry per inserted row. dbt's
+    `indexes` are created after the load as well, by the materialization.
 
     The relation created here is dbt's intermediate relation (the model's name
     with a __dbt_tmp suffix), renamed onto the model afterwards; a hypertable

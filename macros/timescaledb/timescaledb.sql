@@ -250,24 +250,19 @@
         ) -%}
     {%- endif -%}
     {#- TimescaleDB's index on the time column: created after a full load unless time_index is false;
-        an existing hypertable gains or loses it when the config changes (a state given to
-        timescaledb_show_ddl without time_indexes is taken to have the index its config asks for) -#}
+        an existing hypertable gains or loses it when the config changes, and keeps one at most (full
+        refreshes before the index was named this way could leave two; the state lists first the one
+        named after the table). A state given to timescaledb_show_ddl without time_indexes is taken to
+        have the index its config asks for. -#}
     {%- if state.time_indexes is defined -%}
-        {%- if not cfg.time_index -%}
-            {%- for index_name in state.time_indexes -%}
-                {%- do statements.append("drop index if exists " ~ index_name) -%}
-            {%- endfor -%}
-        {%- elif state.is_hypertable and not state.time_indexes -%}
+        {%- for index_name in state.time_indexes[(1 if cfg.time_index else 0):] -%}
+            {%- do statements.append("drop index if exists " ~ index_name) -%}
+        {%- endfor -%}
+        {%- if cfg.time_index and state.is_hypertable and not state.time_indexes -%}
             {%- do statements.append(
                 "create index if not exists " ~ relation.identifier ~ "_" ~ cfg.time_column ~ "_idx on " ~ rel
                 ~ " (" ~ cfg.time_column ~ " desc)"
             ) -%}
-        {%- else -%}
-            {#- one is enough (full refreshes before the index was named this way could leave two); the
-                state lists first the one named after the table -#}
-            {%- for index_name in state.time_indexes[1:] -%}
-                {%- do statements.append("drop index if exists " ~ index_name) -%}
-            {%- endfor -%}
         {%- endif -%}
     {%- endif -%}
 
